@@ -1,0 +1,124 @@
+"""The command line: parse options, check each file, render the report, exit 0, 1 or 2.
+
+Exit codes: 0 no errors (queries allowed), 1 at least one error (or a query with --strict),
+2 a file could not be checked or the command was wrong. Never a count.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+from .formats import FORMATS, RENDERERS
+from .load import InputError
+from .pipeline import validate
+from .rules import RuleFileError, load_ruleset
+from .years import UnknownYear, parse_year
+
+app = typer.Typer(add_completion=False, help="Check a children in need census return before it is sent to DfE.")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"cin-validate: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _split_codes(values: Optional[List[str]]) -> tuple[str, ...]:
+    codes = []
+    for value in values or []:
+        codes += [part.strip() for part in value.split(",") if part.strip()]
+    return tuple(codes)
+
+
+def write_atomically(path: Path, text: str, inputs: list[Path]) -> None:
+    """Write the report next to its destination and move it into place, never over an input."""
+    target = path.resolve()
+    for source in inputs:
+        if source.exists() and source.resolve() == target:
+            _fail(f"refusing to write the report over the input file {source}")
+    if target.is_dir():
+        _fail(f"--output {path} is a directory")
+    handle, temporary = tempfile.mkstemp(prefix=".cin-validate-", dir=str(target.parent))
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, target)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cin-validate {__version__}")
+        raise typer.Exit(0)
+
+
+@app.command()
+def check(
+    files: Optional[List[Path]] = typer.Argument(None, help="Return files (XML) to check.", show_default=False),
+    year: Optional[str] = typer.Option(None, "--year", help="Collection year, e.g. 2025-26 (default: from the Header)."),
+    output_format: str = typer.Option("text", "--format", "-f", help=f"Output format: {', '.join(FORMATS)}."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    strict: bool = typer.Option(False, "--strict", help="Queries fail the check too (exit 1)."),
+    fail_fast: bool = typer.Option(False, "--fail-fast", help="Skip the DfE rules when the schema stage fails."),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Run only these rule codes or tags."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Do not run these rule codes or tags."),
+    explain: Optional[str] = typer.Option(None, "--explain", help="Explain a rule code and exit."),
+    list_rules: bool = typer.Option(False, "--list-rules", help="List the rules of a year (--year) and exit."),
+    colour: Optional[bool] = typer.Option(None, "--colour/--no-colour", help="Colour in the text report."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Check CIN census return files against the XSD and the DfE validation rules."""
+    if output_format not in RENDERERS:
+        _fail(f"unknown format '{output_format}'; choose one of {', '.join(FORMATS)}")
+    try:
+        chosen_year = parse_year(year).name if year else None
+    except UnknownYear as exc:
+        _fail(str(exc))
+    if explain:
+        from .ruledoc import explain as explain_rule
+
+        try:
+            typer.echo(explain_rule(explain, chosen_year), nl=False)
+        except KeyError as exc:
+            detail = exc.args[0]
+            _fail(detail if " " in str(detail) else f"no rule with code {detail}")
+        raise typer.Exit(0)
+    if list_rules:
+        from .ruledoc import list_rules as list_text
+
+        typer.echo(list_text(load_ruleset(chosen_year or "2025-26")), nl=False)
+        raise typer.Exit(0)
+    if not files:
+        _fail("no return file given; try 'cin-validate return.xml' or 'cin-validate --help'")
+    reports = []
+    try:
+        for path in files:
+            reports.append(validate(path, chosen_year, select=_split_codes(select), ignore=_split_codes(ignore),
+                                    fail_fast=fail_fast))
+    except InputError as exc:
+        _fail(str(exc))
+    except RuleFileError as exc:
+        _fail(f"a rule file is broken: {exc}")
+    use_colour = colour if colour is not None else (output is None and sys.stdout.isatty())
+    text = RENDERERS[output_format](reports, use_colour)
+    if output:
+        write_atomically(output, text, list(files))
+    else:
+        sys.stdout.write(text)
+    raise typer.Exit(max(report.exit_code(strict) for report in reports))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

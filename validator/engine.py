@@ -1,0 +1,297 @@
+"""The query engine: the return's tables in DuckDB, the helpers rules may call, rule evaluation.
+
+Each rule becomes one SQL query over whole tables, so a rule costs milliseconds whatever the size
+of the return. The engine gives every rule the same vocabulary:
+
+* tables with typed columns: for an element E, `E` is the typed value (DATE, BOOLEAN by meaning,
+  BIGINT, or the trimmed text for codes), `E_text` the trimmed text (NULL when missing) and
+  `E_line` the line it is on; every row has `id`, `line`, `path` and its keys;
+* aliases joined on demand: `t` (the rule's table), `p` (the partner row of a pair rule),
+  `child`, `episode`, `assessment`, `cpp`, `reviews` (the records `t` sits in) and `header`;
+* macros: reference_date(), period_start(), in_period(d), outside_period(d), is_weekend(d),
+  working_days(a, b), minus_working_days(d, n), add_years(d, n), add_months(d, n),
+  is_code(x, list), code_list(list).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from . import calendar
+from .report import Finding, Location
+from .rules import JOIN_KEYS, RETURN_TABLE, Related, Rule
+from .tables import BOOL, DATE, INT, SPECS, LAYOUTS
+from .years import CollectionYear
+
+ALIAS_TABLES = {"child": "children", "episode": "cin_details", "assessment": "assessments", "cpp": "cpps",
+                "reviews": "reviews"}
+_ALIAS_USE = re.compile(r"\b(child|episode|assessment|cpp|reviews|header|p)\.")
+# Where a read element's value is looked for, nearest record first.
+_VALUE_ORDER = ("t", "episode", "assessment", "cpp", "reviews", "child", "header")
+
+
+def _typed(element: str, kind: str) -> str:
+    text = f'"{element}_text"'
+    if kind == DATE:
+        return (f"CASE WHEN regexp_full_match({text}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+                f"THEN TRY_CAST({text} AS DATE) END")
+    if kind == BOOL:
+        return (f"CASE lower({text}) WHEN 'true' THEN TRUE WHEN '1' THEN TRUE "
+                f"WHEN 'false' THEN FALSE WHEN '0' THEN FALSE END")
+    if kind == INT:
+        return f"CASE WHEN regexp_full_match({text}, '[0-9]+') THEN TRY_CAST({text} AS BIGINT) END"
+    return text
+
+
+_DERIVED = {
+    # README 4.4: an unborn child has no PersonBirthDate and a present ExpectedPersonBirthDate.
+    "children": {"is_unborn": '"PersonBirthDate_text" IS NULL AND "ExpectedPersonBirthDate_text" IS NOT NULL'},
+}
+
+
+def _arrow_table(name: str, columns: dict[str, list]) -> pa.Table:
+    names = LAYOUTS[name].names
+    arrays = {}
+    for column in names:
+        values = columns[column]
+        if column == "path" or column.endswith("_text"):
+            arrays[column] = pa.array(values, type=pa.string())
+        else:
+            arrays[column] = pa.array(values, type=pa.int64())
+    return pa.table(arrays)
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class Session:
+    """One return loaded for querying, with the helpers of its collection year."""
+
+    def __init__(self, year: CollectionYear, columns: dict[str, dict[str, list]], code_lists: dict[str, list[str]]):
+        self.year = year
+        self.db = duckdb.connect(":memory:")
+        self._load_tables(columns)
+        self._load_calendar()
+        self._create_macros(code_lists)
+
+    def _load_tables(self, columns: dict[str, dict[str, list]]) -> None:
+        for name, spec in SPECS.items():
+            raw = _arrow_table(name, columns[name])
+            self.db.register(f"raw_{name}", raw)
+            typed = [f'{_typed(c.element, c.kind)} AS "{c.element}"' for c in spec.columns]
+            derived = [f"{expr} AS {alias}" for alias, expr in _DERIVED.get(name, {}).items()]
+            select = ", ".join(["*"] + typed + derived)
+            self.db.execute(f"CREATE TABLE {name} AS SELECT {select} FROM raw_{name}")
+            self.db.unregister(f"raw_{name}")
+
+    def _load_calendar(self) -> None:
+        first = self.year.end_year - 60
+        cols = calendar.calendar_columns(first, self.year.end_year + 5)
+        self.db.register("raw_calendar", pa.table(cols))
+        self.db.execute("CREATE TABLE calendar AS SELECT * FROM raw_calendar")
+        self.db.unregister("raw_calendar")
+
+    def _create_macros(self, code_lists: dict[str, list[str]]) -> None:
+        rd, ps = self.year.reference_date.isoformat(), self.year.period_start.isoformat()
+        cases = " ".join(
+            f"WHEN {_sql_literal(name)} THEN [{', '.join(_sql_literal(c) for c in codes)}]::VARCHAR[]"
+            for name, codes in sorted(code_lists.items())
+        )
+        statements = [
+            f"CREATE MACRO reference_date() AS DATE '{rd}'",
+            f"CREATE MACRO period_start() AS DATE '{ps}'",
+            "CREATE MACRO in_period(d) AS (d BETWEEN period_start() AND reference_date())",
+            "CREATE MACRO outside_period(d) AS (d < period_start() OR d > reference_date())",
+            "CREATE MACRO is_weekend(d) AS (dayofweek(d) IN (0, 6))",
+            "CREATE MACRO working_days(a, b) AS "
+            "((SELECT n FROM calendar WHERE day = b) - (SELECT n FROM calendar WHERE day = a))",
+            "CREATE MACRO minus_working_days(d, k) AS (SELECT c.day FROM calendar c WHERE c.is_working AND "
+            "c.n = (SELECT n FROM calendar WHERE day = d - 1) - k + 1)",
+            "CREATE MACRO add_years(d, k) AS CAST(d + to_years(CAST(k AS INTEGER)) AS DATE)",
+            "CREATE MACRO add_months(d, k) AS CAST(d + to_months(CAST(k AS INTEGER)) AS DATE)",
+            f"CREATE MACRO code_list(name) AS CASE name {cases} END" if cases
+            else "CREATE MACRO code_list(name) AS CAST([] AS VARCHAR[])",
+            "CREATE MACRO is_code(x, name) AS list_contains(code_list(name), x)",
+        ]
+        for statement in statements:
+            self.db.execute(statement)
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def query(self, sql: str, params: list | None = None) -> list[dict[str, Any]]:
+        cursor = self.db.execute(sql, params or [])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def scalar(self, sql: str) -> Any:
+        return self.db.execute(sql).fetchone()[0]
+
+    def child_ids(self) -> dict[int, str | None]:
+        return dict(self.db.execute("SELECT child_key, LAchildID_text FROM children").fetchall())
+
+    def run(self, rule: Rule) -> list[Finding]:
+        compiled = compile_rule(rule)
+        findings = []
+        for row in self.query(compiled.sql):
+            related = []
+            seen = {(row["__line"], row["__path"])}
+            for index in range(compiled.related_count):
+                for item in row[f"__rel{index}"] or []:
+                    key = (item["line"], item["path"])
+                    if key not in seen and item["line"] is not None:
+                        seen.add(key)
+                        related.append(Location(item["line"], item["path"]))
+            values = {name: _plain(row[f"__v{i}"]) for i, name in enumerate(compiled.value_names)}
+            findings.append(Finding(
+                code=rule.code, severity=rule.severity, stage="rule", message=rule.message,
+                line=row["__line"], path=row["__path"], child_id=row["__child_id"], values=values,
+                related=sorted(related, key=lambda loc: (loc.line, loc.path)), provisional=rule.provisional,
+            ))
+        return findings
+
+
+def _plain(value: Any) -> Any:
+    """Values as JSON can carry them: dates as ISO text, decimals as floats."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value is not None and type(value).__name__ == "Decimal":
+        return float(value)
+    return value
+
+
+@dataclass
+class Compiled:
+    sql: str
+    value_names: list[str]
+    related_count: int
+
+
+def _relpath(table: str, element: str) -> str | None:
+    for column in SPECS[table].columns:
+        if column.element == element:
+            return column.relpath
+    for tag, relpath in SPECS[table].groups:
+        if tag == element:
+            return relpath
+    return None
+
+
+def _table_of(alias: str, rule: Rule) -> str | None:
+    if alias in ("t", "p"):
+        return None if rule.table == RETURN_TABLE else rule.table
+    if alias == "header":
+        return "header"
+    return ALIAS_TABLES.get(alias)
+
+
+def _element_location(alias: str, table: str, element: str) -> tuple[str, str]:
+    """SQL for the (line, path) of an element of a row, or NULLs when it is absent."""
+    relpath = _relpath(table, element)
+    if relpath is None:
+        raise ValueError(f"table {table} has no element {element}")
+    if relpath == "":
+        return f"{alias}.line", f"{alias}.path"
+    return f'{alias}."{element}_line"', f"CASE WHEN {alias}.\"{element}_line\" IS NOT NULL THEN {alias}.path || '/{relpath}' END"
+
+
+def _locate(rule: Rule) -> tuple[str, str]:
+    """The finding's line and path: the first present element of `at`, else the row itself."""
+    if rule.table == RETURN_TABLE:
+        return "CAST(NULL AS BIGINT)", "CAST(NULL AS VARCHAR)"
+    lines, paths = [], []
+    for element in rule.at:
+        line, path = _element_location("t", rule.table, element)
+        lines.append(line)
+        paths.append(path)
+    return f"coalesce({', '.join(lines + ['t.line'])})", f"coalesce({', '.join(paths + ['t.path'])})"
+
+
+def _related_sql(rule: Rule, item: Related) -> str:
+    struct = "{{'line': {0}, 'path': {1}}}"
+    if item.element:
+        alias, element = item.element.split(".", 1)
+        table = _table_of(alias, rule)
+        if table is None:
+            raise ValueError(f"rule {rule.code}: related element {item.element} names no table")
+        line, path = _element_location(alias, table, element)
+        condition = f"{line} IS NOT NULL" + (f" AND ({item.when})" if item.when else "")
+        return f"CASE WHEN {condition} THEN [{struct.format(line, path)}] END"
+    key = JOIN_KEYS[item.same]
+    if item.at:
+        line, path = _element_location("r", item.table, item.at)
+        line, path = f"coalesce({line}, r.line)", f"coalesce({path}, r.path)"
+    else:
+        line, path = "r.line", "r.path"
+    condition = f" AND ({item.when})" if item.when else ""
+    return (f"(SELECT list({struct.format(line, path)} ORDER BY r.id) FROM {item.table} r "
+            f"WHERE r.{key} = t.{key}{condition})")
+
+
+def compile_rule(rule: Rule) -> Compiled:
+    """Turn a rule into one SQL query returning one row per finding."""
+    texts = [rule.raise_when] + [e for _, e in rule.values]
+    texts += [part for item in rule.related for part in (item.when, item.element) if part]
+    used = set(_ALIAS_USE.findall(" ".join(texts)))
+    line, path = _locate(rule)
+
+    value_names, value_sql = [], []
+    table_keys = set(SPECS[rule.table].keys) if rule.table != RETURN_TABLE else set()
+    for element in rule.reads:
+        for alias in _VALUE_ORDER:
+            table = _table_of(alias, rule)
+            if table is None or (alias in ALIAS_TABLES and JOIN_KEYS[alias] not in table_keys):
+                continue
+            if alias in ALIAS_TABLES and ALIAS_TABLES[alias] == rule.table:
+                continue
+            if _relpath(table, element) is not None and any(c.element == element for c in SPECS[table].columns):
+                value_names.append(element)
+                value_sql.append(f'{alias}."{element}_text"')
+                if alias != "t":
+                    used.add(alias)
+                break
+    for name, expression in rule.values:
+        value_names.append(name)
+        value_sql.append(expression)
+
+    related = [_related_sql(rule, item) for item in rule.related]
+    if rule.partner:
+        related.insert(0, "[{'line': p.line, 'path': p.path}]")
+
+    if rule.table == RETURN_TABLE:
+        lets = ", ".join(f"({expr}) AS {name}" for name, expr in rule.let) or "1 AS one"
+        source = f"(SELECT {lets}) t"
+        child = "CAST(NULL AS VARCHAR)"
+        order = "1"
+    else:
+        source = f"{rule.table} t"
+        joins = []
+        for alias, table in ALIAS_TABLES.items():
+            if alias in used:
+                key = JOIN_KEYS[alias]
+                if key not in table_keys:
+                    raise ValueError(f"rule {rule.code}: table {rule.table} has no {alias} to join")
+                joins.append(f"LEFT JOIN {table} {alias} ON {alias}.{key} = t.{key}")
+        if "header" in used:
+            joins.append("CROSS JOIN header")
+        if rule.partner:
+            key = JOIN_KEYS[rule.partner]
+            joins.append(f"JOIN {rule.table} p ON p.{key} = t.{key} AND p.id <> t.id")
+        if "child_key" in table_keys:
+            joins.append("LEFT JOIN children __child ON __child.child_key = t.child_key")
+            child = "__child.LAchildID_text"
+        else:
+            child = "CAST(NULL AS VARCHAR)"
+        source = " ".join([source] + joins)
+        order = "t.id" + (", p.id" if rule.partner else "")
+
+    columns = [f"{line} AS __line", f"{path} AS __path", f"{child} AS __child_id"]
+    columns += [f"{sql} AS __v{i}" for i, sql in enumerate(value_sql)]
+    columns += [f"{sql} AS __rel{i}" for i, sql in enumerate(related)]
+    sql = f"SELECT {', '.join(columns)} FROM {source} WHERE ({rule.raise_when}) ORDER BY {order}"
+    return Compiled(sql, value_names, len(related))

@@ -1,0 +1,102 @@
+"""One return, start to finish: load, schema, tables, rules, one report."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from . import __version__
+from .engine import Session
+from .load import Document, load
+from .report import ERROR, Finding, Report
+from .rules import Rule, Ruleset, load_ruleset
+from .schema import code_lists, validate_tree
+from .tables import extract
+
+YEAR_CODE = "YEAR"  # the team's own code for a Header Year that disagrees with the chosen year
+
+
+@dataclass(frozen=True)
+class Options:
+    year: str | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    fail_fast: bool = False
+    schema: bool = True  # the rule examples switch the schema stage off to test one rule alone
+
+
+def selected_rules(ruleset: Ruleset, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Rule]:
+    """The rules to run: all of the year's, or those selected, less those ignored (by code or tag)."""
+    wanted, unwanted = {s.upper() for s in select}, {s.upper() for s in ignore}
+
+    def named(rule: Rule, names: set[str]) -> bool:
+        return rule.code.upper() in names or any(tag.upper() in names for tag in rule.tags)
+
+    return [
+        rule for rule in ruleset.rules.values()
+        if (not wanted or named(rule, wanted)) and not named(rule, unwanted)
+    ]
+
+
+def header_findings(document: Document) -> list[Finding]:
+    """A Header Year that disagrees with the year chosen on the command line (README section 2)."""
+    expected = str(document.year.end_year)
+    if document.year_source == "option" and document.header_year and document.header_year != expected:
+        element = document.root.find("Header/CollectionDetails/Year")
+        return [Finding(
+            code=YEAR_CODE, severity=ERROR, stage="header",
+            message=(f"The Header Year is {document.header_year}, but the return is being checked as "
+                     f"{document.year.name}, whose Year is {expected}."),
+            line=element.sourceline if element is not None else None,
+            path="/Message/Header/CollectionDetails/Year", values={"Year": document.header_year},
+        )]
+    return []
+
+
+def year_code_lists(document_year: str) -> dict[str, list[str]]:
+    """The code lists rules may name: the year's XSD enumerations and the ruleset's own lists."""
+    lists = {name: list(code_list.codes) for name, code_list in code_lists(document_year).items()}
+    lists.update(load_ruleset(document_year).code_lists)
+    return lists
+
+
+_CHILD_STEP = re.compile(r"^/Message/Children/Child\[(\d+)\]")
+
+
+def check_document(document: Document, options: Options = Options()) -> Report:
+    findings = header_findings(document)
+    year = document.year
+    schema_findings = validate_tree(document.tree, year) if options.schema else []
+    findings += schema_findings
+    ruleset = load_ruleset(year.name)
+    rules = selected_rules(ruleset, options.select, options.ignore)
+    if options.fail_fast and schema_findings:
+        rules = []
+    if rules or schema_findings:
+        session = Session(year, extract(document.root), year_code_lists(year.name))
+        for rule in rules:
+            findings += session.run(rule)
+        if schema_findings:
+            child_ids = session.child_ids()
+            for finding in schema_findings:
+                match = _CHILD_STEP.match(finding.path or "")
+                if match:
+                    finding.child_id = child_ids.get(int(match.group(1)))
+    findings.sort(key=Finding.sort_key)
+    return Report(
+        file=document.name, collection_year=year.name, findings=findings,
+        rules_run=[rule.code for rule in rules], tool_version=__version__,
+    )
+
+
+def validate(source: str | os.PathLike | bytes, year: str | None = None, *, select: Iterable[str] = (),
+             ignore: Iterable[str] = (), fail_fast: bool = False, name: str | None = None) -> Report:
+    """Check one return (a path, or the bytes of one) and return the report.
+
+    Raises `validator.load.InputError` when the file cannot be checked at all.
+    """
+    document = load(source, year=year, name=name)
+    options = Options(year=year, select=tuple(select), ignore=tuple(ignore), fail_fast=fail_fast)
+    return check_document(document, options)

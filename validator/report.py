@@ -1,0 +1,76 @@
+"""The report model: what a check found, independent of how it is shown.
+
+Every output format renders a `Report`; none of them looks at the return or the rules again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ERROR, QUERY = "error", "query"
+SEVERITIES = (ERROR, QUERY)
+# Stages, in the order a return passes through them.
+STAGES = ("header", "schema", "rule")
+
+
+@dataclass(frozen=True)
+class Location:
+    line: int | None
+    path: str | None
+
+
+@dataclass
+class Finding:
+    code: str
+    severity: str
+    stage: str
+    message: str
+    line: int | None = None
+    path: str | None = None
+    child_id: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    related: list[Location] = field(default_factory=list)
+    provisional: bool = False
+    details: list[str] = field(default_factory=list)  # schema messages folded into a rule finding
+
+    def sort_key(self) -> tuple:
+        return (STAGES.index(self.stage), self.line if self.line is not None else -1, self.code, self.path or "")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["related"] = [asdict(location) for location in self.related]
+        return data
+
+
+@dataclass
+class Report:
+    file: str
+    collection_year: str | None
+    findings: list[Finding] = field(default_factory=list)
+    rules_run: list[str] = field(default_factory=list)
+    tool_version: str = ""
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {severity: 0 for severity in SEVERITIES}
+        for finding in self.findings:
+            counts[finding.severity] += 1
+        return counts
+
+    def exit_code(self, strict: bool = False) -> int:
+        """0 when nothing must be fixed; 1 for any error, or any query under --strict."""
+        counts = self.counts
+        if counts[ERROR] or (strict and counts[QUERY]):
+            return 1
+        return 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tool": {"name": "cin-validate", "version": self.tool_version},
+            "file": self.file,
+            "collection_year": self.collection_year,
+            "counts": self.counts,
+            "rules_run": list(self.rules_run),
+            "findings": [finding.to_dict() for finding in self.findings],
+        }

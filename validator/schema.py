@@ -1,0 +1,206 @@
+"""The schema stage: the return against its year's XSD, breaches in words a data officer reads.
+
+Validation itself runs in libxml2 (lxml's XMLSchema). Each breach becomes a finding with code
+SCHEMA, the line libxml2 reports and a positional path in the same form the tables use, so a
+schema finding and a rule finding about the same element point at the same place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from lxml import etree
+
+from .paths import schemas_dir
+from .report import ERROR, Finding
+from .tables import TREE, Node
+from .years import CollectionYear
+
+XS = "{http://www.w3.org/2001/XMLSchema}"
+
+
+def schema_path(year: CollectionYear) -> Path:
+    return schemas_dir() / f"cin-{year.name}.xsd"
+
+
+@lru_cache(maxsize=None)
+def xml_schema(year_name: str) -> etree.XMLSchema:
+    path = schema_path(CollectionYear(year_name))
+    return etree.XMLSchema(etree.parse(str(path)))
+
+
+@dataclass(frozen=True)
+class CodeList:
+    name: str  # the XSD type name, e.g. EthnicityCode
+    codes: tuple[str, ...]
+    labels: dict[str, str]
+
+
+@lru_cache(maxsize=None)
+def code_lists(year_name: str) -> dict[str, CodeList]:
+    """Every enumerated simple type of the year's XSD, with the label documented on each code."""
+    document = etree.parse(str(schema_path(CollectionYear(year_name))))
+    lists = {}
+    for simple in document.getroot().iter(f"{XS}simpleType"):
+        name = simple.get("name")
+        enumerations = simple.findall(f"{XS}restriction/{XS}enumeration")
+        if not name or not enumerations:
+            continue
+        codes, labels = [], {}
+        for enumeration in enumerations:
+            code = enumeration.get("value")
+            codes.append(code)
+            label = enumeration.findtext(f"{XS}annotation/{XS}documentation")
+            if label:
+                labels[code] = " ".join(label.split())
+        lists[name] = CodeList(name, tuple(codes), labels)
+    return lists
+
+
+@lru_cache(maxsize=None)
+def element_names(year_name: str) -> frozenset[str]:
+    """Every element name the year's XSD declares."""
+    document = etree.parse(str(schema_path(CollectionYear(year_name))))
+    return frozenset(el.get("name") for el in document.getroot().iter(f"{XS}element") if el.get("name"))
+
+
+@lru_cache(maxsize=None)
+def element_types(year_name: str) -> dict[str, str]:
+    """Element name -> declared type name (the first declaration wins; names are unique here)."""
+    document = etree.parse(str(schema_path(CollectionYear(year_name))))
+    types = {}
+    for element in document.getroot().iter(f"{XS}element"):
+        if element.get("name") and element.get("type"):
+            types.setdefault(element.get("name"), element.get("type"))
+    return types
+
+
+def _repeating_tags(node: Node = TREE) -> set[str]:
+    tags = {node.tag} if node.repeats else set()
+    for child in node.children:
+        tags |= _repeating_tags(child)
+    return tags
+
+
+REPEATING = frozenset(_repeating_tags())
+_STEP = re.compile(r"^([A-Za-z_][\w.-]*)(\[\d+\])?$")
+
+
+def normalise_path(path: str | None) -> str | None:
+    """libxml2 omits [1] for an only child; the tables always index repeating elements."""
+    if not path:
+        return path
+    steps = []
+    for step in path.split("/"):
+        match = _STEP.match(step)
+        if match and match.group(1) in REPEATING and not match.group(2):
+            step = f"{step}[1]"
+        steps.append(step)
+    return "/".join(steps)
+
+
+# -- plain-English messages ---------------------------------------------------------------------
+
+_TYPE_WORDS = {
+    "xs:date": "a date written YYYY-MM-DD",
+    "xs:boolean": "true, false, 1 or 0 (in lower case)",
+    "xs:gYear": "a four-digit year",
+    "xs:nonNegativeInteger": "a whole number of 0 or more",
+    "xs:dateTime": "a date and time written YYYY-MM-DDThh:mm:ss",
+    "xs:integer": "a whole number",
+}
+
+
+def _expected_list(text: str) -> str:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+class Explainer:
+    """Turns libxml2's validation messages into sentences, using the year's code lists."""
+
+    def __init__(self, year: CollectionYear):
+        self.lists = code_lists(year.name)
+        self.types = element_types(year.name)
+
+    def _codes_phrase(self, element: str) -> str:
+        code_list = self.lists.get(self.types.get(element, ""))
+        if code_list is None:
+            return "one of the allowed values"
+        if len(code_list.codes) <= 12:
+            return "one of " + ", ".join(code_list.codes)
+        return f"one of the {len(code_list.codes)} codes of the {element} list (see cin-validate --codes {element})"
+
+    def explain(self, message: str) -> tuple[str, dict[str, str]]:
+        """A sentence and the values it concerns, from one libxml2 message."""
+        message = message.strip()
+        element = None
+        head = re.match(r"^Element '([^']+)'(?:, attribute '([^']+)')?: (.*)$", message, re.S)
+        if head:
+            element, attribute, rest = head.groups()
+            if attribute:
+                return f"{element} has an attribute '{attribute}', which the return does not use.", {}
+        else:
+            rest = message
+        rest = rest.strip()
+
+        match = re.match(r"This element is not expected\.(?: Expected is (?:one of )?\( (.*) \)\.)?", rest)
+        if match:
+            if match.group(1):
+                return (f"{element} is not expected here; the next element should be "
+                        f"{_expected_list(match.group(1))}.", {})
+            return f"{element} is not expected here: it does not belong at this place in the return.", {}
+        match = re.match(r"Missing child element\(s\)\. Expected is (?:one of )?\( (.*) \)\.", rest)
+        if match:
+            return f"{element} is missing a required element: {_expected_list(match.group(1))}.", {}
+        match = re.match(r"\[facet 'enumeration'\] The value '(.*)' is not an element of the set \{.*\}\.", rest, re.S)
+        if match:
+            value = match.group(1)
+            return f"{element} has '{value}', which is not a valid code: expected {self._codes_phrase(element)}.", {element: value}
+        match = re.match(r"'(.*)' is not a valid value of the (?:local )?(?:atomic|union|list) type '([^']+)'\.", rest, re.S)
+        if match:
+            value, type_name = match.groups()
+            wanted = _TYPE_WORDS.get(type_name)
+            if wanted:
+                return f"{element} has '{value}', which is not {wanted}.", {element: value}
+            return f"{element} has '{value}', which is not a valid value for it.", {element: value}
+        match = re.match(r"\[facet 'length'\] The value '(.*)' has a length of '(\d+)'; this differs from the allowed length of '(\d+)'\.", rest, re.S)
+        if match:
+            value, actual, wanted = match.groups()
+            return (f"{element} '{value}' has {actual} characters; it must have exactly {wanted}.", {element: value})
+        match = re.match(r"\[facet 'pattern'\] The value '(.*)' is not accepted by the pattern '(.*)'\.", rest, re.S)
+        if match:
+            value, pattern = match.groups()
+            return f"{element} has '{value}', which is not in the expected form ({pattern}).", {element: value}
+        match = re.match(r"The value '(.*)' does not match the fixed value constraint '(.*)'\.", rest, re.S)
+        if match:
+            return f"{element} must be '{match.group(2)}', not '{match.group(1)}'.", {element: match.group(1)}
+        if rest.startswith("Character content other than whitespace is not allowed"):
+            return f"{element} holds text, but it should only contain other elements.", {}
+        if rest.startswith("Element content is not allowed, because the content type is a simple type"):
+            return f"{element} should hold a single value, not other elements.", {}
+        if rest.startswith("No matching global declaration available for the validation root"):
+            return f"The root element {element} is not a CIN census Message.", {}
+        where = f"{element}: " if element else ""
+        return f"{where}{rest}", {}
+
+
+def validate_tree(tree: etree._ElementTree, year: CollectionYear) -> list[Finding]:
+    """Schema findings for a parsed return, in document order."""
+    schema = xml_schema(year.name)
+    if schema.validate(tree):
+        return []
+    explainer = Explainer(year)
+    findings = []
+    for entry in schema.error_log:
+        message, values = explainer.explain(entry.message)
+        findings.append(Finding(
+            code="SCHEMA", severity=ERROR, stage="schema", message=message,
+            line=entry.line or None, path=normalise_path(entry.path), values=values,
+        ))
+    return findings

@@ -1,0 +1,336 @@
+"""The return as tables: one row per element instance, with its line, path and keys.
+
+One pass over the parsed document fills a column store for each table. Values are kept as the
+trimmed text of the element (None when absent, empty or whitespace only) together with the line
+the element starts on; typing (dates, booleans, numbers) happens once, set-wise, in the engine.
+Elements are read by name inside their parent, whatever their order, so a structural fault found
+by the schema stage does not hide the data from the rules.
+
+Every row carries `id` (its ordinal in its table), `line`, `path` (positional, e.g.
+/Message/Children/Child[7]/CINdetails[2]) and the keys of the records it sits in: `child_key`,
+`episode_key` (CINdetails), `assessment_key`, `cpp_key` (ChildProtectionPlans), `reviews_key`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+# Field kinds. The engine types each kind the same way wherever it occurs.
+DATE, BOOL, INT, CODE, TEXT = "date", "bool", "int", "code", "text"
+
+
+@dataclass(frozen=True)
+class Node:
+    """How one element of the return maps onto the tables.
+
+    A node with `table` starts a new row in that table; a node without one is a group whose
+    fields fold into the row of the nearest enclosing table node (ChildIdentifiers into children,
+    for instance) and whose own line is kept as `<tag>_line`. `value` marks a repeating leaf that
+    is itself the row (one Disability entry, one AssessmentFactors entry, one CPPreviewDate).
+    """
+
+    tag: str
+    table: str | None = None
+    key: str | None = None  # the key column this table's rows give to rows nested in them
+    repeats: bool = False
+    value: str | None = None  # kind of the element's own text, for value rows
+    fields: dict[str, str] = field(default_factory=dict)  # child tag -> kind
+    children: tuple["Node", ...] = ()
+
+
+TREE = Node(
+    "Message",
+    children=(
+        Node(
+            "Header",
+            table="header",
+            children=(
+                Node("CollectionDetails", fields={"Collection": CODE, "Year": TEXT, "ReferenceDate": DATE}),
+                Node(
+                    "Source",
+                    fields={
+                        "SourceLevel": CODE, "LEA": CODE, "SoftwareCode": TEXT,
+                        "Release": TEXT, "SerialNo": TEXT, "DateTime": TEXT,
+                    },
+                ),
+            ),
+        ),
+        Node(
+            "Children",
+            children=(
+                Node(
+                    "Child",
+                    table="children",
+                    key="child_key",
+                    repeats=True,
+                    children=(
+                        Node(
+                            "ChildIdentifiers",
+                            fields={
+                                "LAchildID": TEXT, "UPN": TEXT, "FormerUPN": TEXT, "UPNunknown": CODE,
+                                "PersonBirthDate": DATE, "ExpectedPersonBirthDate": DATE,
+                                "GenderCurrent": CODE, "Sex": CODE, "PersonDeathDate": DATE,
+                            },
+                        ),
+                        Node(
+                            "ChildCharacteristics",
+                            fields={"Ethnicity": CODE},
+                            children=(
+                                Node(
+                                    "Disabilities",
+                                    children=(
+                                        Node("Disability", table="disabilities", repeats=True, value=CODE),
+                                    ),
+                                ),
+                            ),
+                        ),
+                        Node(
+                            "CINdetails",
+                            table="cin_details",
+                            key="episode_key",
+                            repeats=True,
+                            fields={
+                                "CINreferralDate": DATE, "ReferralSource": CODE, "PrimaryNeedCode": CODE,
+                                "CINclosureDate": DATE, "ReasonForClosure": CODE,
+                                "DateOfInitialCPC": DATE, "ReferralNFA": BOOL,
+                            },
+                            children=(
+                                Node(
+                                    "Assessments",
+                                    table="assessments",
+                                    key="assessment_key",
+                                    repeats=True,
+                                    fields={
+                                        "AssessmentActualStartDate": DATE,
+                                        "AssessmentInternalReviewDate": DATE,
+                                        "AssessmentAuthorisationDate": DATE,
+                                    },
+                                    children=(
+                                        Node(
+                                            "FactorsIdentifiedAtAssessment",
+                                            children=(
+                                                Node("AssessmentFactors", table="factors", repeats=True, value=CODE),
+                                            ),
+                                        ),
+                                    ),
+                                ),
+                                Node(
+                                    "CINPlanDates",
+                                    table="cin_plans",
+                                    repeats=True,
+                                    fields={"CINPlanStartDate": DATE, "CINPlanEndDate": DATE},
+                                ),
+                                Node(
+                                    "Section47",
+                                    table="section47",
+                                    repeats=True,
+                                    fields={
+                                        "S47ActualStartDate": DATE, "InitialCPCtarget": DATE,
+                                        "DateOfInitialCPC": DATE, "ICPCnotRequired": BOOL,
+                                    },
+                                ),
+                                Node(
+                                    "ChildProtectionPlans",
+                                    table="cpps",
+                                    key="cpp_key",
+                                    repeats=True,
+                                    fields={
+                                        "CPPstartDate": DATE, "CPPendDate": DATE,
+                                        "InitialCategoryOfAbuse": CODE, "LatestCategoryOfAbuse": CODE,
+                                        "NumberOfPreviousCPP": INT,
+                                    },
+                                    children=(
+                                        Node(
+                                            "Reviews",
+                                            table="reviews",
+                                            key="reviews_key",
+                                            repeats=True,
+                                            children=(
+                                                Node("CPPreviewDate", table="review_dates", repeats=True, value=DATE),
+                                            ),
+                                        ),
+                                    ),
+                                ),
+                                Node(
+                                    "PreProceedingsandFGDM",
+                                    table="pre_proceedings",
+                                    repeats=True,
+                                    fields={
+                                        "PPStartDate": DATE, "LBPSentDate": DATE, "FGDMMeetingOffer": BOOL,
+                                        "FGDMMeetingFac": BOOL, "InitialPPMeetingDate": DATE,
+                                        "ReviewMeetingsCount": INT, "StepDecisionDate": DATE, "PPOutcome": CODE,
+                                        "CourtAppDate": DATE, "LetterInitCPDate": DATE,
+                                    },
+                                ),
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column that carries an element's value: where it sits relative to its row's element."""
+
+    table: str
+    element: str
+    kind: str
+    relpath: str  # e.g. "ChildIdentifiers/UPN"; "" for value rows (the row element itself)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    element: str  # the tag whose instances are the rows
+    keys: tuple[str, ...]  # key columns, outermost first (a table with its own key lists it last)
+    own_key: str | None
+    columns: tuple[Column, ...]
+    groups: tuple[tuple[str, str], ...]  # (tag, relpath) of folded groups, kept as <tag>_line
+    parent: str | None  # the enclosing table
+
+
+def _specs() -> dict[str, TableSpec]:
+    specs: dict[str, TableSpec] = {}
+
+    def table(node: Node, keys: tuple[str, ...], parent: str | None) -> None:
+        columns: list[Column] = []
+        groups: list[tuple[str, str]] = []
+        if node.value:
+            columns.append(Column(node.table, node.tag, node.value, ""))
+        row_keys = keys + ((node.key,) if node.key else ())
+        fields_of(node, "", node.table, columns, groups, row_keys)
+        specs[node.table] = TableSpec(
+            node.table, node.tag, row_keys, node.key, tuple(columns), tuple(groups), parent
+        )
+
+    def fields_of(node: Node, prefix: str, owner: str, columns, groups, keys) -> None:
+        for tag, kind in node.fields.items():
+            columns.append(Column(owner, tag, kind, f"{prefix}{tag}"))
+        for child in node.children:
+            if child.table:
+                table(child, keys, owner)
+            else:
+                groups.append((child.tag, f"{prefix}{child.tag}"))
+                fields_of(child, f"{prefix}{child.tag}/", owner, columns, groups, keys)
+
+    def outside_tables(node: Node) -> None:
+        for child in node.children:
+            if child.table:
+                table(child, (), None)
+            else:
+                outside_tables(child)
+
+    outside_tables(TREE)
+    return specs
+
+
+SPECS: dict[str, TableSpec] = _specs()
+
+
+def column_names(spec: TableSpec) -> list[str]:
+    """The raw columns of a table, in order: identity, location, keys, then text and line pairs."""
+    names = ["id", "line", "path"]
+    names += list(spec.keys)
+    for column in spec.columns:
+        names += [f"{column.element}_text", f"{column.element}_line"]
+    names += [f"{tag}_line" for tag, _ in spec.groups]
+    return names
+
+
+class _Layout:
+    """Column positions of one table, so a row can be filled as a flat list."""
+
+    def __init__(self, spec: TableSpec):
+        self.names = column_names(spec)
+        self.width = len(self.names)
+        position = {name: i for i, name in enumerate(self.names)}
+        self.keys = [position[key] for key in spec.keys]
+        self.text = {c.element: position[f"{c.element}_text"] for c in spec.columns}
+        self.line = {c.element: position[f"{c.element}_line"] for c in spec.columns}
+        self.group = {tag: position[f"{tag}_line"] for tag, _ in spec.groups}
+
+
+LAYOUTS = {name: _Layout(spec) for name, spec in SPECS.items()}
+
+
+def _clean(text: str | None) -> str | None:
+    if text is None:
+        return None
+    text = text.strip()
+    return text or None
+
+
+class _Extractor:
+    def __init__(self) -> None:
+        self.rows: dict[str, list[list]] = {name: [] for name in SPECS}
+
+    def table_row(self, node: Node, element, path: str, keys: tuple[int, ...]) -> None:
+        layout = LAYOUTS[node.table]
+        rows = self.rows[node.table]
+        row = [None] * layout.width
+        row_id = len(rows) + 1
+        row[0], row[1], row[2] = row_id, element.sourceline, path
+        own_keys = keys + (row_id,) if node.key else keys
+        for position, value in zip(layout.keys, own_keys):
+            row[position] = value
+        if node.value:
+            row[layout.text[node.tag]] = _clean(element.text)
+            row[layout.line[node.tag]] = element.sourceline
+        rows.append(row)
+        self.members(node, element, path, row, layout, own_keys)
+
+    def members(self, node: Node, element, path: str, row: list, layout: _Layout, keys) -> None:
+        seen: dict[str, int] = {}
+        subnodes = {child.tag: child for child in node.children}
+        for sub in element:
+            tag = sub.tag
+            if not isinstance(tag, str):  # entity references and the like carry no data
+                continue
+            count = seen.get(tag, 0) + 1
+            seen[tag] = count
+            if tag in node.fields:
+                if count == 1:  # a repeated single field is a schema error; the first one counts
+                    row[layout.text[tag]] = _clean(sub.text)
+                    row[layout.line[tag]] = sub.sourceline
+                continue
+            child = subnodes.get(tag)
+            if child is None:
+                continue  # not part of the return's structure: the schema stage reports it
+            if child.table:
+                sub_path = f"{path}/{tag}[{count}]" if child.repeats else f"{path}/{tag}"
+                self.table_row(child, sub, sub_path, keys)
+            elif count == 1:
+                row[layout.group[tag]] = sub.sourceline
+                self.members(child, sub, f"{path}/{tag}", row, layout, keys)
+
+
+def extract(root) -> dict[str, dict[str, list]]:
+    """Read the whole document into columns: {table: {column: values}}."""
+    extractor = _Extractor()
+    header_node, children_node = TREE.children
+    headers = [el for el in root if el.tag == "Header"]
+    if headers:
+        extractor.table_row(header_node, headers[0], "/Message/Header", ())
+    else:  # keep one header row so header rules can report the absence, located at the root
+        extractor.table_row(header_node, root, "/Message", ())
+    child_node = children_node.children[0]
+    children_groups = [el for el in root if el.tag == "Children"]
+    for index, group in enumerate(children_groups, start=1):
+        group_path = "/Message/Children" if index == 1 else f"/Message/Children[{index}]"
+        count = 0
+        for element in group:
+            if element.tag == "Child":
+                count += 1
+                extractor.table_row(child_node, element, f"{group_path}/Child[{count}]", ())
+    result = {}
+    for name, rows in extractor.rows.items():
+        names = LAYOUTS[name].names
+        columns = list(zip(*rows)) if rows else [()] * len(names)
+        result[name] = {col: list(values) for col, values in zip(names, columns)}
+    return result
