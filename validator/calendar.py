@@ -49,22 +49,3 @@ def minus_working_days(day: date, n: int) -> date:
         day -= timedelta(days=1)
         found += is_working_day(day)
     return day
-
-
-def calendar_columns(first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> dict[str, list]:
-    """One row per calendar day with a running count of working days, for set-wise lookups.
-
-    With `n` the number of working days from the start of the table up to and including a day,
-    working_days(a, b) = n(b) - n(a) for any two days in the table.
-    """
-    days, working, running = [], [], []
-    holiday_set = bank_holidays(first_year, last_year)
-    day, end, n = date(first_year, 1, 1), date(last_year, 12, 31), 0
-    while day <= end:
-        is_working = day.weekday() < 5 and day not in holiday_set
-        n += is_working
-        days.append(day)
-        working.append(is_working)
-        running.append(n)
-        day += timedelta(days=1)
-    return {"day": days, "is_working": working, "n": running}

@@ -15,8 +15,10 @@ of the return. The engine gives every rule the same vocabulary:
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import duckdb
@@ -66,8 +68,75 @@ def _arrow_table(name: str, columns: dict[str, list]) -> pa.Table:
     return pa.table(arrays)
 
 
+@lru_cache(maxsize=None)
+def _holiday_table(first: int, last: int) -> pa.Table:
+    return pa.table({"day": sorted(calendar.bank_holidays(first, last))})
+
+
 def _sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+@lru_cache(maxsize=None)
+def _year_database(year_name: str, code_list_items: tuple) -> duckdb.DuckDBPyConnection:
+    """One in-memory database per collection year holding the calendar and the helper macros.
+
+    Opening a database costs more than everything else a small return needs, so sessions share
+    it: each session keeps its tables in a schema of its own and drops it when done.
+    """
+    year = CollectionYear(year_name)
+    db = duckdb.connect(":memory:")
+    _create_calendar(db)
+    _create_macros(db, year, dict(code_list_items))
+    return db
+
+
+def _create_calendar(db: duckdb.DuckDBPyConnection) -> None:
+    """calendar(day, is_working, n): n counts working days from the table's first day."""
+    first, last = calendar.FIRST_YEAR, calendar.LAST_YEAR
+    db.register("raw_holidays", _holiday_table(first, last))
+    db.execute(f"""
+        CREATE TABLE calendar AS
+        WITH days AS (
+            SELECT CAST(d AS DATE) AS day FROM generate_series(DATE '{first}-01-01', DATE '{last}-12-31',
+                                                              INTERVAL 1 DAY) g(d)),
+        flagged AS (
+            SELECT day, dayofweek(day) NOT IN (0, 6) AND day NOT IN (SELECT day FROM raw_holidays)
+                   AS is_working FROM days)
+        SELECT day, is_working, sum(CAST(is_working AS INTEGER)) OVER (ORDER BY day) AS n FROM flagged""")
+    db.unregister("raw_holidays")
+
+
+def _create_macros(db: duckdb.DuckDBPyConnection, year: CollectionYear, code_lists: dict[str, list[str]]) -> None:
+    rd, ps = year.reference_date.isoformat(), year.period_start.isoformat()
+    cases = " ".join(
+        f"WHEN {_sql_literal(name)} THEN [{', '.join(_sql_literal(c) for c in codes)}]::VARCHAR[]"
+        for name, codes in sorted(code_lists.items())
+    )
+    statements = [
+        f"CREATE MACRO reference_date() AS DATE '{rd}'",
+        f"CREATE MACRO period_start() AS DATE '{ps}'",
+        "CREATE MACRO in_period(d) AS (d BETWEEN period_start() AND reference_date())",
+        "CREATE MACRO outside_period(d) AS (d < period_start() OR d > reference_date())",
+        "CREATE MACRO is_weekend(d) AS (dayofweek(d) IN (0, 6))",
+        # An open record (no end date) runs to the ReferenceDate; an unusable end date stays NULL.
+        "CREATE MACRO end_or_reference_date(end_text, end_date) AS "
+        "(CASE WHEN end_text IS NULL THEN reference_date() ELSE end_date END)",
+        "CREATE MACRO working_days(a, b) AS "
+        "((SELECT n FROM main.calendar WHERE day = b) - (SELECT n FROM main.calendar WHERE day = a))",
+        "CREATE MACRO minus_working_days(d, k) AS (SELECT c.day FROM main.calendar c WHERE c.is_working AND "
+        "c.n = (SELECT n FROM main.calendar WHERE day = d - 1) - k + 1)",
+        "CREATE MACRO add_years(d, k) AS CAST(d + to_years(CAST(k AS INTEGER)) AS DATE)",
+        "CREATE MACRO add_months(d, k) AS CAST(d + to_months(CAST(k AS INTEGER)) AS DATE)",
+        f"CREATE MACRO code_list(name) AS CASE name {cases} END" if cases
+        else "CREATE MACRO code_list(name) AS CAST([] AS VARCHAR[])",
+        "CREATE MACRO is_code(x, name) AS list_contains(code_list(name), x)",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
+_session_numbers = itertools.count(1)
 
 
 class Session:
@@ -75,10 +144,25 @@ class Session:
 
     def __init__(self, year: CollectionYear, columns: dict[str, dict[str, list]], code_lists: dict[str, list[str]]):
         self.year = year
-        self.db = duckdb.connect(":memory:")
+        items = tuple(sorted((name, tuple(codes)) for name, codes in code_lists.items()))
+        self.db = _year_database(year.name, items).cursor()
+        self.schema = f"return_{next(_session_numbers)}"
+        self.db.execute(f"CREATE SCHEMA {self.schema}")
+        self.db.execute(f"SET search_path = '{self.schema},main'")
         self._load_tables(columns)
-        self._load_calendar()
-        self._create_macros(code_lists)
+
+    def close(self) -> None:
+        """Drop this return's tables; the year's calendar and macros stay for the next session."""
+        if self.db is not None:
+            self.db.execute(f"DROP SCHEMA {self.schema} CASCADE")
+            self.db.close()
+            self.db = None
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def _load_tables(self, columns: dict[str, dict[str, list]]) -> None:
         for name, spec in SPECS.items():
@@ -87,40 +171,8 @@ class Session:
             typed = [f'{_typed(c.element, c.kind)} AS "{c.element}"' for c in spec.columns]
             derived = [f"{expr} AS {alias}" for alias, expr in _DERIVED.get(name, {}).items()]
             select = ", ".join(["*"] + typed + derived)
-            self.db.execute(f"CREATE TABLE {name} AS SELECT {select} FROM raw_{name}")
+            self.db.execute(f"CREATE TABLE {self.schema}.{name} AS SELECT {select} FROM raw_{name}")
             self.db.unregister(f"raw_{name}")
-
-    def _load_calendar(self) -> None:
-        first = self.year.end_year - 60
-        cols = calendar.calendar_columns(first, self.year.end_year + 5)
-        self.db.register("raw_calendar", pa.table(cols))
-        self.db.execute("CREATE TABLE calendar AS SELECT * FROM raw_calendar")
-        self.db.unregister("raw_calendar")
-
-    def _create_macros(self, code_lists: dict[str, list[str]]) -> None:
-        rd, ps = self.year.reference_date.isoformat(), self.year.period_start.isoformat()
-        cases = " ".join(
-            f"WHEN {_sql_literal(name)} THEN [{', '.join(_sql_literal(c) for c in codes)}]::VARCHAR[]"
-            for name, codes in sorted(code_lists.items())
-        )
-        statements = [
-            f"CREATE MACRO reference_date() AS DATE '{rd}'",
-            f"CREATE MACRO period_start() AS DATE '{ps}'",
-            "CREATE MACRO in_period(d) AS (d BETWEEN period_start() AND reference_date())",
-            "CREATE MACRO outside_period(d) AS (d < period_start() OR d > reference_date())",
-            "CREATE MACRO is_weekend(d) AS (dayofweek(d) IN (0, 6))",
-            "CREATE MACRO working_days(a, b) AS "
-            "((SELECT n FROM calendar WHERE day = b) - (SELECT n FROM calendar WHERE day = a))",
-            "CREATE MACRO minus_working_days(d, k) AS (SELECT c.day FROM calendar c WHERE c.is_working AND "
-            "c.n = (SELECT n FROM calendar WHERE day = d - 1) - k + 1)",
-            "CREATE MACRO add_years(d, k) AS CAST(d + to_years(CAST(k AS INTEGER)) AS DATE)",
-            "CREATE MACRO add_months(d, k) AS CAST(d + to_months(CAST(k AS INTEGER)) AS DATE)",
-            f"CREATE MACRO code_list(name) AS CASE name {cases} END" if cases
-            else "CREATE MACRO code_list(name) AS CAST([] AS VARCHAR[])",
-            "CREATE MACRO is_code(x, name) AS list_contains(code_list(name), x)",
-        ]
-        for statement in statements:
-            self.db.execute(statement)
 
     # -- queries -------------------------------------------------------------------------------
 

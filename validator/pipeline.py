@@ -75,15 +75,15 @@ def check_document(document: Document, options: Options = Options()) -> Report:
     if options.fail_fast and schema_findings:
         rules = []
     if rules or schema_findings:
-        session = Session(year, extract(document.root), year_code_lists(year.name))
-        for rule in rules:
-            findings += session.run(rule)
-        if schema_findings:
-            child_ids = session.child_ids()
-            for finding in schema_findings:
-                match = _CHILD_STEP.match(finding.path or "")
-                if match:
-                    finding.child_id = child_ids.get(int(match.group(1)))
+        with Session(year, extract(document.root), year_code_lists(year.name)) as session:
+            for rule in rules:
+                findings += session.run(rule)
+            if schema_findings:
+                child_ids = session.child_ids()
+                for finding in schema_findings:
+                    match = _CHILD_STEP.match(finding.path or "")
+                    if match:
+                        finding.child_id = child_ids.get(int(match.group(1)))
     findings.sort(key=Finding.sort_key)
     return Report(
         file=document.name, collection_year=year.name, findings=findings,
