@@ -78,6 +78,12 @@ def element_types(year_name: str) -> dict[str, str]:
     return types
 
 
+def _all_year_names() -> tuple[str, ...]:
+    from .years import SUPPORTED
+
+    return SUPPORTED
+
+
 def _repeating_tags(node: Node = TREE) -> set[str]:
     tags = {node.tag} if node.repeats else set()
     for child in node.children:
@@ -125,8 +131,19 @@ class Explainer:
     """Turns libxml2's validation messages into sentences, using the year's code lists."""
 
     def __init__(self, year: CollectionYear):
+        self.year = year
         self.lists = code_lists(year.name)
         self.types = element_types(year.name)
+        self.names = element_names(year.name)
+
+    def _out_of_place(self, element: str, expected: str | None) -> str:
+        if element not in self.names:
+            other = [name for name in _all_year_names() if element in element_names(name)]
+            where = f" (it belongs to {', '.join(other)})" if other else ""
+            return f"{element} is not part of the {self.year.name} return{where}."
+        if expected:
+            return f"{element} is out of place; at this point the return expects {_expected_list(expected)}."
+        return f"{element} is out of place: nothing more is expected at this point."
 
     def _codes_phrase(self, element: str) -> str:
         code_list = self.lists.get(self.types.get(element, ""))
@@ -136,8 +153,11 @@ class Explainer:
             return "one of " + ", ".join(code_list.codes)
         return f"one of the {len(code_list.codes)} codes of the {element} list (see cin-validate --codes {element})"
 
-    def explain(self, message: str) -> tuple[str, dict[str, str]]:
-        """A sentence and the values it concerns, from one libxml2 message."""
+    def explain(self, message: str, value: str | None = None) -> tuple[str, dict[str, str]]:
+        """A sentence and the values it concerns, from one libxml2 message.
+
+        `value` is the element's text, for the messages in which libxml2 leaves it out.
+        """
         message = message.strip()
         element = None
         head = re.match(r"^Element '([^']+)'(?:, attribute '([^']+)')?: (.*)$", message, re.S)
@@ -151,10 +171,7 @@ class Explainer:
 
         match = re.match(r"This element is not expected\.(?: Expected is (?:one of )?\( (.*) \)\.)?", rest)
         if match:
-            if match.group(1):
-                return (f"{element} is not expected here; the next element should be "
-                        f"{_expected_list(match.group(1))}.", {})
-            return f"{element} is not expected here: it does not belong at this place in the return.", {}
+            return self._out_of_place(element, match.group(1)), {}
         match = re.match(r"Missing child element\(s\)\. Expected is (?:one of )?\( (.*) \)\.", rest)
         if match:
             return f"{element} is missing a required element: {_expected_list(match.group(1))}.", {}
@@ -169,10 +186,13 @@ class Explainer:
             if wanted:
                 return f"{element} has '{value}', which is not {wanted}.", {element: value}
             return f"{element} has '{value}', which is not a valid value for it.", {element: value}
-        match = re.match(r"\[facet 'length'\] The value '(.*)' has a length of '(\d+)'; this differs from the allowed length of '(\d+)'\.", rest, re.S)
+        match = re.match(r"\[facet 'length'\] The value (?:'(.*)' )?has a length of '(\d+)'; this differs from the allowed length of '(\d+)'\.", rest, re.S)
         if match:
-            value, actual, wanted = match.groups()
-            return (f"{element} '{value}' has {actual} characters; it must have exactly {wanted}.", {element: value})
+            quoted, actual, wanted = match.groups()
+            value = quoted if quoted is not None else value
+            shown = f" '{value}'" if value is not None else ""
+            return (f"{element}{shown} has {actual} characters; it must have exactly {wanted}.",
+                    {element: value} if value is not None else {})
         match = re.match(r"\[facet 'pattern'\] The value '(.*)' is not accepted by the pattern '(.*)'\.", rest, re.S)
         if match:
             value, pattern = match.groups()
@@ -198,7 +218,13 @@ def validate_tree(tree: etree._ElementTree, year: CollectionYear) -> list[Findin
     explainer = Explainer(year)
     findings = []
     for entry in schema.error_log:
-        message, values = explainer.explain(entry.message)
+        value = None
+        if "has a length of" in entry.message and entry.path:
+            # libxml2 leaves the value out of this message; read it from the element itself.
+            nodes = tree.xpath(entry.path)
+            if nodes and isinstance(nodes[0], etree._Element) and nodes[0].text is not None:
+                value = nodes[0].text.strip()
+        message, values = explainer.explain(entry.message, value)
         findings.append(Finding(
             code="SCHEMA", severity=ERROR, stage="schema", message=message,
             line=entry.line or None, path=normalise_path(entry.path), values=values,
