@@ -60,6 +60,9 @@ class TestEveryRule:
         known = {c.element for c in spec.columns} | {tag for tag, _ in spec.groups}
         assert set(rule.at) <= known
 
+    def test_folded_elements_are_read(self, rule, year):
+        assert set(rule.folds) <= set(rule.reads)
+
     def test_compiles(self, rule, year):
         assert "SELECT" in compile_rule(rule).sql
 

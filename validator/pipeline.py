@@ -65,6 +65,35 @@ def year_code_lists(document_year: str) -> dict[str, list[str]]:
 _CHILD_STEP = re.compile(r"^/Message/Children/Child\[(\d+)\]")
 
 
+def fold_schema_findings(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    """Show one finding per problem: a schema breach that a DfE rule also reports on the same element.
+
+    The rule finding carries the DfE code, so it stays and takes the schema message as a detail.
+    A breach folds only into a rule that declares it reports that element (`folds` in its file) and
+    fired on that element instance, or on the element holding it (a missing element is reported on
+    its parent).
+    """
+    places: dict[tuple[str, str], Finding] = {}
+    for finding in findings:
+        if finding.stage != "rule" or not finding.path:
+            continue
+        paths = [finding.path, *(loc.path for loc in finding.related if loc.path)]
+        for path in paths:
+            for element in rules[finding.code].folds:
+                places.setdefault((path, element), finding)
+                places.setdefault((path.rsplit("/", 1)[0], element), finding)
+    kept = []
+    for finding in findings:
+        target = None
+        if finding.stage == "schema" and finding.path and finding.element:
+            target = places.get((finding.path, finding.element))
+        if target is None:
+            kept.append(finding)
+        else:
+            target.details.append(f"schema: {finding.message} (line {finding.line})")
+    return kept
+
+
 def check_document(document: Document, options: Options = Options()) -> Report:
     findings = header_findings(document)
     year = document.year
@@ -84,6 +113,8 @@ def check_document(document: Document, options: Options = Options()) -> Report:
                     match = _CHILD_STEP.match(finding.path or "")
                     if match:
                         finding.child_id = child_ids.get(int(match.group(1)))
+    if schema_findings and rules:
+        findings = fold_schema_findings(findings, {rule.code: rule for rule in rules})
     findings.sort(key=Finding.sort_key)
     return Report(
         file=document.name, collection_year=year.name, findings=findings,

@@ -33,6 +33,7 @@ class Finding:
     related: list[Location] = field(default_factory=list)
     provisional: bool = False
     details: list[str] = field(default_factory=list)  # schema messages folded into a rule finding
+    element: str | None = None  # for schema findings: the element the breach is about
 
     def sort_key(self) -> tuple:
         return (STAGES.index(self.stage), self.line if self.line is not None else -1, self.code, self.path or "")

@@ -73,6 +73,7 @@ class Rule:
     let: tuple[tuple[str, str], ...] = ()
     provisional: bool = False
     tags: tuple[str, ...] = ()
+    folds: tuple[str, ...] = ()  # elements whose schema breaches this rule reports with its DfE code
 
 
 _RULE_KEYS = {
@@ -80,7 +81,7 @@ _RULE_KEYS = {
     "message": (str, True), "reads": (list, True), "table": (str, True), "raise_when": (str, True),
     "examples": (list, True), "description": (str, False), "interpretation": (str, False),
     "at": ((str, list), False), "partner": (dict, False), "related": (list, False), "values": (dict, False),
-    "let": (dict, False), "provisional": (bool, False), "tags": (list, False),
+    "let": (dict, False), "provisional": (bool, False), "tags": (list, False), "folds": (list, False),
 }
 _EXAMPLE_KEYS = {"name", "expect", "child", "children", "episode", "message", "years", "note"}
 _RELATED_KEYS = {"table", "same", "when", "at", "element"}
@@ -226,6 +227,7 @@ def parse_rule(path: Path, defined_in: str) -> Rule:
         related=tuple(_related(path, raw) for raw in data.get("related", [])),
         values=tuple(data.get("values", {}).items()), let=tuple(data.get("let", {}).items()),
         provisional=bool(data.get("provisional", False)), tags=tuple(data.get("tags", [])),
+        folds=tuple(data.get("folds", [])),
     )
 
 

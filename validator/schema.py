@@ -210,6 +210,15 @@ class Explainer:
         return f"{where}{rest}", {}
 
 
+def _subject(message: str) -> str | None:
+    """The element a breach is about: a missing child when one is named, else the element itself."""
+    missing = re.search(r"Missing child element\(s\)\. Expected is (?:one of )?\( ([^ ,)]+)", message)
+    if missing:
+        return missing.group(1)
+    head = re.match(r"^Element '([^']+)'", message)
+    return head.group(1) if head else None
+
+
 def validate_tree(tree: etree._ElementTree, year: CollectionYear) -> list[Finding]:
     """Schema findings for a parsed return, in document order."""
     schema = xml_schema(year.name)
@@ -228,5 +237,6 @@ def validate_tree(tree: etree._ElementTree, year: CollectionYear) -> list[Findin
         findings.append(Finding(
             code="SCHEMA", severity=ERROR, stage="schema", message=message,
             line=entry.line or None, path=normalise_path(entry.path), values=values,
+            element=_subject(entry.message),
         ))
     return findings

@@ -13,6 +13,7 @@ Every row carries `id` (its ordinal in its table), `line`, `path` (positional, e
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -312,6 +313,18 @@ class _Extractor:
 
 def extract(root) -> dict[str, dict[str, list]]:
     """Read the whole document into columns: {table: {column: values}}."""
+    # Millions of short-lived lists would set off the cyclic garbage collector again and again;
+    # nothing built here forms a cycle, so it is paused for the pass.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _extract(root)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _extract(root) -> dict[str, dict[str, list]]:
     extractor = _Extractor()
     header_node, children_node = TREE.children
     headers = [el for el in root if el.tag == "Header"]
