@@ -57,10 +57,25 @@ def test_sql_minus_working_days_agree_with_python(session, d, n):
     ("is_code('942', 'la_codes')", True),
     ("is_code('999', 'la_codes')", False),
     ("end_or_reference_date(NULL, NULL)", date(2025, 3, 31)),
+    ("upn_check_letter('L303177624216')", "L"),
+    ("upn_check_letter('X20141000010A')", "Z"),
+    ("upn_check_letter('L30317762421I')", None),
+    ("upn_check_letter('L3031776242')", None),
     ("end_or_reference_date('2024-02-30', NULL)", None),
 ])
 def test_helpers(session, sql, expected):
     assert session.scalar(f"SELECT {sql}") == expected
+
+
+ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=st.text(alphabet="0123456789", min_size=11, max_size=11), last=st.sampled_from("0123456789" + ALPHABET))
+def test_upn_check_letter_agrees_with_the_method(session, body, last):
+    total = sum(k * int(c) for k, c in zip(range(2, 13), body))
+    total += 13 * (int(last) if last.isdigit() else ALPHABET.index(last))
+    assert session.scalar(f"SELECT upn_check_letter('A{body}{last}')") == ALPHABET[total % 23]
 
 
 def test_typed_columns(session):

@@ -131,6 +131,13 @@ def _create_macros(db: duckdb.DuckDBPyConnection, year: CollectionYear, code_lis
         f"CREATE MACRO code_list(name) AS CASE name {cases} END" if cases
         else "CREATE MACRO code_list(name) AS CAST([] AS VARCHAR[])",
         "CREATE MACRO is_code(x, name) AS list_contains(code_list(name), x)",
+        # The UPN check letter (DfE method): characters 2-13 weighted by their position, a letter in
+        # position 13 valued by its place in the alphabet without I, O and S; the sum modulo 23
+        # picks the letter from that alphabet. NULL unless characters 2-13 are well formed.
+        "CREATE MACRO upn_check_letter(u) AS (CASE WHEN regexp_full_match(u, '.[0-9]{11}[0-9A-HJ-NP-RT-Z]') "
+        "THEN substr('ABCDEFGHJKLMNPQRTUVWXYZ', 1 + CAST(list_sum(list_transform(range(2, 14), lambda k: k * "
+        "CASE WHEN k < 13 OR regexp_full_match(substr(u, 13, 1), '[0-9]') THEN TRY_CAST(substr(u, k, 1) AS INTEGER) "
+        "ELSE strpos('ABCDEFGHJKLMNPQRTUVWXYZ', substr(u, 13, 1)) - 1 END)) AS INTEGER) % 23, 1) END)",
     ]
     for statement in statements:
         db.execute(statement)
@@ -274,7 +281,10 @@ def _related_sql(rule: Rule, item: Related) -> str:
         line, path = _element_location(alias, table, element)
         condition = f"{line} IS NOT NULL" + (f" AND ({item.when})" if item.when else "")
         return f"CASE WHEN {condition} THEN [{struct.format(line, path)}] END"
-    key = JOIN_KEYS[item.same]
+    if item.same:
+        correlation = f"r.{JOIN_KEYS[item.same]} = t.{JOIN_KEYS[item.same]}"
+    else:  # records matched by value (e.g. other children with the same UPN), through `when` alone
+        correlation = "TRUE"
     if item.at:
         line, path = _element_location("r", item.table, item.at)
         line, path = f"coalesce({line}, r.line)", f"coalesce({path}, r.path)"
@@ -282,7 +292,7 @@ def _related_sql(rule: Rule, item: Related) -> str:
         line, path = "r.line", "r.path"
     condition = f" AND ({item.when})" if item.when else ""
     return (f"(SELECT list({struct.format(line, path)} ORDER BY r.id) FROM {item.table} r "
-            f"WHERE r.{key} = t.{key}{condition})")
+            f"WHERE {correlation}{condition})")
 
 
 def compile_rule(rule: Rule) -> Compiled:

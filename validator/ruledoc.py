@@ -33,7 +33,24 @@ def rule_markdown(rule: Rule, years: list[str]) -> str:
     if rule.description:
         lines += [rule.description, ""]
     lines += ["## Elements read", "", ", ".join(f"`{name}`" for name in rule.reads), ""]
-    lines += ["## Raised when", "", "```sql", rule.raise_when, "```", ""]
+    lines += ["## Raised when", ""]
+    if rule.let:
+        lines += ["Computed over the whole return first:", "", "```sql"]
+        lines += [f"{name} = {expression}" for name, expression in rule.let] + ["```", ""]
+    if rule.partner:
+        lines += [f"`p` is every other `{rule.table}` row of the same {rule.partner}; "
+                  "the rule is tested once per ordered pair (t, p).", ""]
+    lines += ["```sql", rule.raise_when, "```", ""]
+    if rule.related:
+        lines += ["Records named with each finding:", ""]
+        for item in rule.related:
+            if item.element:
+                target = f"`{item.element}`"
+            else:
+                target = f"rows of `{item.table}` in the same {item.same}"
+                target += f" (their `{item.at}`)" if item.at else ""
+            lines.append(f"- {target}" + (f" where `{item.when}`" if item.when else ""))
+        lines.append("")
     if rule.interpretation:
         lines += ["## Reading chosen", "", rule.interpretation, ""]
     lines += ["## Examples", ""]

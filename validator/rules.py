@@ -158,7 +158,9 @@ def _related(path: Path, raw: Any) -> Related:
     else:
         if item.table not in SPECS:
             raise _fail(path, f"related table '{item.table}' is not a table ({', '.join(SPECS)})")
-        if item.same not in JOIN_KEYS:
+        if item.same is None and not item.when:
+            raise _fail(path, "a 'related' table entry needs 'same' (a shared key) or 'when' (a match)")
+        if item.same is not None and item.same not in JOIN_KEYS:
             raise _fail(path, f"related 'same' must be one of {', '.join(JOIN_KEYS)}")
     return item
 
