@@ -79,8 +79,8 @@ def test_header_year_disagreeing_with_the_option(tmp_path):
 
 def test_strict_fails_on_queries(tmp_path):
     path = tmp_path / "query.xml"
-    text = message("2025-26").decode().replace("<ReferralNFA>true</ReferralNFA>", "<ReferralNFA>false</ReferralNFA>")
-    text = text.replace("2025-06-02", "2024-06-02")  # a referral before the period, not NFA: 8569Q is a query
+    # An NFA referral dated before the census period: 8569Q, a query.
+    text = message("2025-26").decode().replace("2025-06-02", "2024-06-02")
     path.write_text(text)
     assert run(path, "--select", "8569Q")[0] == 0
     assert run(path, "--select", "8569Q", "--strict")[0] == 1
