@@ -27,6 +27,26 @@ def session():
 days = st.dates(min_value=date(1995, 1, 1), max_value=date(2035, 12, 31))
 
 
+def weekdays_between(a: date, b: date) -> int:
+    step = 1 if b >= a else -1
+    count, day = 0, a
+    while day != b:
+        day += timedelta(days=step)
+        count += step * (day.weekday() < 5)
+    return count
+
+
+@pytest.mark.parametrize("a, b", [("1023-06-05", "2025-03-31"), ("1949-12-30", "1950-01-03"),
+                                  ("2060-12-30", "2061-01-05"), ("2100-01-01", "2100-01-01")])
+def test_working_days_outside_the_calendar_count_weekdays(session, a, b):
+    first, last = date(1950, 1, 1), date(2060, 12, 31)
+    a, b = date.fromisoformat(a), date.fromisoformat(b)
+    inside_a, inside_b = min(max(a, first), last), min(max(b, first), last)
+    expected = (weekdays_between(a, inside_a) + working_days(inside_a, inside_b)
+                + weekdays_between(inside_b, b))
+    assert session.scalar(f"SELECT working_days(DATE '{a}', DATE '{b}')") == expected
+
+
 @settings(max_examples=200, deadline=None)
 @given(a=days, b=days)
 def test_sql_working_days_agree_with_python(session, a, b):

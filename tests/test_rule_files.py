@@ -42,8 +42,10 @@ class TestEveryRule:
         assert not missing, f"reads elements that {year.name}'s XSD does not declare: {missing}"
 
     def test_elements_in_the_condition_are_declared_in_reads(self, rule, year):
-        texts = [rule.raise_when, *(e for _, e in rule.values), *(e for _, e in rule.let)]
-        texts += [part for item in rule.related for part in (item.when, item.element, item.at) if part]
+        texts = []
+        for part in rule.parts():
+            texts += [part.raise_when, *(e for _, e in part.values), *(e for _, e in part.let)]
+            texts += [bit for item in part.related for bit in (item.when, item.element, item.at) if bit]
         used = set()
         for text in texts:
             for token in re.findall(r"[A-Za-z][A-Za-z0-9]*", text):

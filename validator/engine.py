@@ -109,6 +109,8 @@ def _create_calendar(db: duckdb.DuckDBPyConnection) -> None:
 
 def _create_macros(db: duckdb.DuckDBPyConnection, year: CollectionYear, code_lists: dict[str, list[str]]) -> None:
     rd, ps = year.reference_date.isoformat(), year.period_start.isoformat()
+    first, first_n, last, last_n = db.execute(
+        "SELECT min(day), min_by(n, day), max(day), max_by(n, day) FROM calendar").fetchone()
     cases = " ".join(
         f"WHEN {_sql_literal(name)} THEN [{', '.join(_sql_literal(c) for c in codes)}]::VARCHAR[]"
         for name, codes in sorted(code_lists.items())
@@ -122,8 +124,15 @@ def _create_macros(db: duckdb.DuckDBPyConnection, year: CollectionYear, code_lis
         # An open record (no end date) runs to the ReferenceDate; an unusable end date stays NULL.
         "CREATE MACRO end_or_reference_date(end_text, end_date) AS "
         "(CASE WHEN end_text IS NULL THEN reference_date() ELSE end_date END)",
-        "CREATE MACRO working_days(a, b) AS "
-        "((SELECT n FROM main.calendar WHERE day = b) - (SELECT n FROM main.calendar WHERE day = a))",
+        # Inside the calendar table a day's running count is looked up; outside it (a mistyped year
+        # such as 1023) it is extended by weekdays alone, so a far-off date still counts as far off.
+        "CREATE MACRO weekday_index(d) AS (floor((d - DATE '1900-01-01') / 7) * 5 + "
+        "least((d - DATE '1900-01-01') - floor((d - DATE '1900-01-01') / 7) * 7 + 1, 5))",
+        f"CREATE MACRO working_day_number(d) AS (CASE "
+        f"WHEN d < DATE '{first}' THEN {first_n} + weekday_index(d) - weekday_index(DATE '{first}') "
+        f"WHEN d > DATE '{last}' THEN {last_n} + weekday_index(d) - weekday_index(DATE '{last}') "
+        f"ELSE (SELECT n FROM main.calendar WHERE day = d) END)",
+        "CREATE MACRO working_days(a, b) AS (working_day_number(b) - working_day_number(a))",
         "CREATE MACRO minus_working_days(d, k) AS (SELECT c.day FROM main.calendar c WHERE c.is_working AND "
         "c.n = (SELECT n FROM main.calendar WHERE day = d - 1) - k + 1)",
         "CREATE MACRO add_years(d, k) AS CAST(d + to_years(CAST(k AS INTEGER)) AS DATE)",
@@ -195,6 +204,14 @@ class Session:
         return dict(self.db.execute("SELECT child_key, LAchildID_text FROM children").fetchall())
 
     def run(self, rule: Rule) -> list[Finding]:
+        findings = []
+        for part in rule.parts():
+            findings += self._run_part(part)
+        if len(rule.parts()) > 1:
+            findings.sort(key=lambda f: (f.line if f.line is not None else -1, f.path or ""))
+        return findings
+
+    def _run_part(self, rule: Rule) -> list[Finding]:
         compiled = compile_rule(rule)
         findings = []
         for row in self.query(compiled.sql):

@@ -85,8 +85,12 @@ def fold_schema_findings(findings: list[Finding], rules: dict[str, Rule]) -> lis
     kept = []
     for finding in findings:
         target = None
-        if finding.stage == "schema" and finding.path and finding.element:
-            target = places.get((finding.path, finding.element))
+        if finding.stage == "schema" and finding.path:
+            parent = finding.path.rsplit("/", 1)[0]
+            for element in finding.candidates:
+                target = places.get((finding.path, element)) or places.get((parent, element))
+                if target:
+                    break
         if target is None:
             kept.append(finding)
         else:

@@ -34,12 +34,16 @@ class Finding:
     provisional: bool = False
     details: list[str] = field(default_factory=list)  # schema messages folded into a rule finding
     element: str | None = None  # for schema findings: the element the breach is about
+    # For schema findings: every element the breach may be about (an out-of-place element and the
+    # ones expected in its place), used to fold it into a rule finding. Not part of the output.
+    candidates: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def sort_key(self) -> tuple:
         return (STAGES.index(self.stage), self.line if self.line is not None else -1, self.code, self.path or "")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["candidates"]
         data["related"] = [asdict(location) for location in self.related]
         return data
 

@@ -74,6 +74,11 @@ class Rule:
     provisional: bool = False
     tags: tuple[str, ...] = ()
     folds: tuple[str, ...] = ()  # elements whose schema breaches this rule reports with its DfE code
+    also: tuple["Rule", ...] = ()  # further parts raising the same finding on rows of other tables
+
+    def parts(self) -> tuple["Rule", ...]:
+        """The rule and its `also` parts: each one query, their findings together the rule's."""
+        return (self, *self.also)
 
 
 _RULE_KEYS = {
@@ -82,7 +87,9 @@ _RULE_KEYS = {
     "examples": (list, True), "description": (str, False), "interpretation": (str, False),
     "at": ((str, list), False), "partner": (dict, False), "related": (list, False), "values": (dict, False),
     "let": (dict, False), "provisional": (bool, False), "tags": (list, False), "folds": (list, False),
+    "also": (list, False),
 }
+_PART_KEYS = {"table", "raise_when", "at", "related", "values", "partner"}
 _EXAMPLE_KEYS = {"name", "expect", "child", "children", "episode", "message", "years", "note"}
 _RELATED_KEYS = {"table", "same", "when", "at", "element"}
 _RULESET_KEYS = {"year", "extends", "remove", "code_lists", "notes"}
@@ -165,6 +172,17 @@ def _related(path: Path, raw: Any) -> Related:
     return item
 
 
+def _part(path: Path, raw: Any, rule: dict, defined_in: str) -> "Rule":
+    """One `also` entry: the same rule raised on another table, with its own condition and location."""
+    if not isinstance(raw, dict) or "table" not in raw or "raise_when" not in raw:
+        raise _fail(path, "each 'also' entry needs a table and a raise_when")
+    _check_keys(path, raw, _PART_KEYS, "an 'also' entry")
+    merged = {key: value for key, value in rule.items() if key not in _PART_KEYS | {"also", "examples", "let"}}
+    merged.update(raw)
+    merged["examples"] = []
+    return _build(path, merged, defined_in)
+
+
 def _at(path: Path, value: Any) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else list(value or [])
     if not all(isinstance(item, str) for item in items):
@@ -175,7 +193,10 @@ def _at(path: Path, value: Any) -> tuple[str, ...]:
 
 
 def parse_rule(path: Path, defined_in: str) -> Rule:
-    data = _read_yaml(path)
+    return _build(path, _read_yaml(path), defined_in)
+
+
+def _build(path: Path, data: dict, defined_in: str) -> Rule:
     _check_keys(path, data, _RULE_KEYS, "the rule")
     for key, (kind, required) in _RULE_KEYS.items():
         if key not in data:
@@ -219,7 +240,9 @@ def parse_rule(path: Path, defined_in: str) -> Rule:
     names = [example.name for example in examples]
     if len(set(names)) != len(names):
         raise _fail(path, "example names must be unique within a rule")
+    also = tuple(_part(path, raw, data, defined_in) for raw in data.get("also", []))
     return Rule(
+        also=also,
         code=code, severity=severity, scope=data["scope"], title=data["title"].strip(),
         message=data["message"].strip(), reads=tuple(reads), table=table,
         raise_when=data["raise_when"].strip(), examples=examples, source=path, defined_in=defined_in,

@@ -210,13 +210,18 @@ class Explainer:
         return f"{where}{rest}", {}
 
 
-def _subject(message: str) -> str | None:
-    """The element a breach is about: a missing child when one is named, else the element itself."""
-    missing = re.search(r"Missing child element\(s\)\. Expected is (?:one of )?\( ([^ ,)]+)", message)
-    if missing:
-        return missing.group(1)
+def _subjects(message: str) -> tuple[str, ...]:
+    """The elements a breach may be about: a missing element is named only among those expected."""
+    names = []
     head = re.match(r"^Element '([^']+)'", message)
-    return head.group(1) if head else None
+    expected = re.search(r"Expected is (?:one of )?\( ([^)]*) \)", message)
+    if "Missing child element" in message and expected:
+        names += [name.strip() for name in expected.group(1).split(",")]
+    elif head:
+        names.append(head.group(1))
+        if expected:
+            names += [name.strip() for name in expected.group(1).split(",")]
+    return tuple(dict.fromkeys(name for name in names if name))
 
 
 def validate_tree(tree: etree._ElementTree, year: CollectionYear) -> list[Finding]:
@@ -234,9 +239,14 @@ def validate_tree(tree: etree._ElementTree, year: CollectionYear) -> list[Findin
             if nodes and isinstance(nodes[0], etree._Element) and nodes[0].text is not None:
                 value = nodes[0].text.strip()
         message, values = explainer.explain(entry.message, value)
+        candidates = _subjects(entry.message)
+        if candidates and candidates[0] not in explainer.names:
+            # An element from another year is a breach of its own (e.g. GenderCurrent in 2024-25),
+            # even where a rule reports the element expected in its place.
+            candidates = candidates[:1]
         findings.append(Finding(
             code="SCHEMA", severity=ERROR, stage="schema", message=message,
             line=entry.line or None, path=normalise_path(entry.path), values=values,
-            element=_subject(entry.message),
+            element=(candidates or (None,))[0], candidates=candidates,
         ))
     return findings
