@@ -72,6 +72,7 @@ def check(
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Do not run these rule codes or tags."),
     explain: Optional[str] = typer.Option(None, "--explain", help="Explain a rule code and exit."),
     list_rules: bool = typer.Option(False, "--list-rules", help="List the rules of a year (--year) and exit."),
+    codes: Optional[str] = typer.Option(None, "--codes", help="List the valid codes of an element (e.g. Ethnicity) and exit."),
     colour: Optional[bool] = typer.Option(None, "--colour/--no-colour", help="Colour in the text report."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
@@ -90,6 +91,14 @@ def check(
         except KeyError as exc:
             detail = exc.args[0]
             _fail(detail if " " in str(detail) else f"no rule with code {detail}")
+        raise typer.Exit(0)
+    if codes:
+        from .schema import codes_text
+
+        try:
+            typer.echo(codes_text(codes, chosen_year or "2025-26"), nl=False)
+        except KeyError as exc:
+            _fail(str(exc.args[0]))
         raise typer.Exit(0)
     if list_rules:
         from .ruledoc import list_rules as list_text

@@ -60,6 +60,19 @@ def code_lists(year_name: str) -> dict[str, CodeList]:
     return lists
 
 
+def codes_text(name: str, year_name: str) -> str:
+    """The valid codes of an element (or of a code list by its type name), with their labels."""
+    lists = code_lists(year_name)
+    type_name = element_types(year_name).get(name, name)
+    if type_name not in lists:
+        with_codes = sorted(e for e, t in element_types(year_name).items() if t in lists)
+        raise KeyError(f"no code list for '{name}' in {year_name}; elements with codes: {', '.join(with_codes)}")
+    code_list = lists[type_name]
+    lines = [f"{name} codes in {year_name}:"]
+    lines += [f"  {code:<6} {code_list.labels.get(code, '')}".rstrip() for code in code_list.codes]
+    return "\n".join(lines) + "\n"
+
+
 @lru_cache(maxsize=None)
 def element_names(year_name: str) -> frozenset[str]:
     """Every element name the year's XSD declares."""
@@ -151,7 +164,7 @@ class Explainer:
             return "one of the allowed values"
         if len(code_list.codes) <= 12:
             return "one of " + ", ".join(code_list.codes)
-        return f"one of the {len(code_list.codes)} codes of the {element} list (see cin-validate --codes {element})"
+        return f"one of the {len(code_list.codes)} codes of the {element} list (see cin-validate --codes {element} --year {self.year.name})"
 
     def explain(self, message: str, value: str | None = None) -> tuple[str, dict[str, str]]:
         """A sentence and the values it concerns, from one libxml2 message.
