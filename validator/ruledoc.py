@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from .rules import Rule, Ruleset, load_ruleset
-from .years import SUPPORTED, CollectionYear
+
+GENERATED = "<!-- Generated from the rule files by `python -m validator.ruledoc docs/rules`; do not edit. -->\n"
+from .years import SUPPORTED
 
 
 def years_in_force(code: str) -> list[tuple[str, Rule]]:
@@ -83,6 +88,79 @@ def explain(code: str, year: str | None = None) -> str:
     return rule_markdown(rule, years)
 
 
+def all_codes() -> list[str]:
+    codes = {code for name in SUPPORTED for code in load_ruleset(name).rules}
+    return sorted(codes, key=lambda code: (int(code.rstrip("Q")), code))
+
+
+def code_page(code: str) -> str:
+    """The generated page of one code: every version, newest first, with the years it covers."""
+    versions: dict[str, tuple[list[str], Rule]] = {}
+    for name, rule in years_in_force(code):
+        versions.setdefault(str(rule.source), ([], rule))[0].append(name)
+    ordered = sorted(versions.values(), key=lambda item: item[0][0], reverse=True)
+    parts = [GENERATED]
+    for index, (years, rule) in enumerate(ordered):
+        page = rule_markdown(rule, years)
+        if index:  # older versions go under their own heading
+            page = page.replace(f"# {rule.code}:", f"## Earlier version ({', '.join(years)}) —", 1)
+            page = page.replace("\n### ", "\n#### ").replace("\n## ", "\n### ")
+        parts.append(page)
+    return "\n".join(parts)
+
+
+def index_page() -> str:
+    lines = [GENERATED, "# Rules", "",
+             "Every DfE validation rule cin-validate applies, with the collection years it is in force. "
+             "Each page is generated from the rule's file under `rules/`; regenerate them with "
+             "`python -m validator.ruledoc docs/rules`.", "",
+             "| code | severity | title | " + " | ".join(SUPPORTED) + " |",
+             "| --- | --- | --- | " + " | ".join("---" for _ in SUPPORTED) + " |"]
+    for code in all_codes():
+        versions = dict(years_in_force(code))
+        latest = list(versions.values())[-1]
+        marks = []
+        for name in SUPPORTED:
+            rule = versions.get(name)
+            if rule is None:
+                marks.append("")
+            else:
+                marks.append("provisional" if rule.provisional else f"from {rule.defined_in}"
+                             if rule.defined_in != SUPPORTED[0] else "yes")
+        lines.append(f"| [{code}]({code}.md) | {latest.severity} | {latest.title} | " + " | ".join(marks) + " |")
+    counts = []
+    for name in SUPPORTED:
+        ruleset = load_ruleset(name)
+        tally = ruleset.counts()
+        counts.append(f"- {name}: {len(ruleset.rules)} rules ({tally['error']} errors, {tally['query']} queries)")
+    lines += ["", "## Rules in force per year", "", *counts]
+    return "\n".join(lines) + "\n"
+
+
+def documentation() -> dict[str, str]:
+    """Every generated file of docs/rules/, by file name."""
+    files = {f"{code}.md": code_page(code) for code in all_codes()}
+    files["README.md"] = index_page()
+    return files
+
+
+def write_documentation(folder: Path) -> list[str]:
+    """Write the pages, remove pages of codes that no longer exist; return the names changed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = documentation()
+    changed = []
+    for old in folder.glob("*.md"):
+        if old.name not in wanted:
+            old.unlink()
+            changed.append(old.name)
+    for name, text in wanted.items():
+        path = folder / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            changed.append(name)
+    return changed
+
+
 def list_rules(ruleset: Ruleset) -> str:
     lines = [f"Rules in force for {ruleset.year.name}:"]
     for rule in ruleset.rules.values():
@@ -93,4 +171,7 @@ def list_rules(ruleset: Ruleset) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["explain", "list_rules", "rule_markdown", "years_in_force", "CollectionYear"]
+if __name__ == "__main__":
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/rules")
+    names = write_documentation(target)
+    print(f"{len(names)} file(s) written or removed in {target}" if names else f"{target} is up to date")
