@@ -137,17 +137,33 @@ def test_later_years_declare_only_changes(tmp_path):
         load_ruleset.cache_clear()
 
 
-# The rules issue 2 asked for first; every supported year must have them all.
-FIRST_RULES = """4000 8540 8568 8569Q 8610 8770Q 8772 8815 8816 8820 8831 8832
-                 8614 8869 8873Q 8897Q 8898 8945Q 8950Q
-                 8675Q 8615 8715 8740 8839 8870Q 8875 2883 2884 2885 8868 100 2886Q""".split()
-NEW_IN_2024_25 = {"8945Q", "8950Q"}
+# The DfE rule codes per year, as the specification lists them.
+BASE_CODES = """100 1103 1104 1105 1510 1520 1530 1540 1550 1560Q 2883 2884 2885 2886Q 2887Q 2888Q 2889 2990 2991Q
+4000 4001 4003 4004 4008 4009Q 4010 4011 4012Q 4013 4014 4015 4016 4017 4180 4220 8500 8510 8520 8525Q
+8530Q 8535Q 8540 8545Q 8555Q 8565 8568 8569Q 8585Q 8590 8600 8606 8608 8610 8614 8615 8620 8630 8640 8650
+8670Q 8675Q 8696 8715 8720 8730 8736 8740 8750 8770Q 8772 8775Q 8790 8794 8805 8810 8815 8816 8820 8825Q
+8831 8832 8839 8840 8841 8842Q 8863Q 8866 8867 8868 8869 8870Q 8873Q 8875 8890 8896 8897Q 8898 8905 8910
+8915 8920 8925 8930 8935 8940""".split()
+NEW_2024_25 = ["1570", "1580", "8945Q", "8950Q"]
+CHANGED_2024_25 = ["2886Q", "4180", "8750", "8770Q"]
+DRAFT_2026_27 = "8995Q 9000Q 9005 9006 9007 9008 9009 9010Q 9011 9012 9013 9015Q".split()
+EXPECTED_CODES = {
+    "2023-24": set(BASE_CODES),
+    "2024-25": set(BASE_CODES + NEW_2024_25),
+    "2025-26": set(BASE_CODES + NEW_2024_25),
+    "2026-27": set(BASE_CODES + NEW_2024_25 + DRAFT_2026_27),
+}
 
 
-@pytest.mark.parametrize("year", SUPPORTED)
-def test_first_rule_families_present(year):
-    codes = set(load_ruleset(year).rules)
-    wanted = {c for c in FIRST_RULES if year != "2023-24" or c not in NEW_IN_2024_25}
-    assert wanted <= codes, sorted(wanted - codes)
-    if year == "2023-24":
-        assert not NEW_IN_2024_25 & codes
+@pytest.mark.parametrize("year, count", [("2023-24", 105), ("2024-25", 109), ("2025-26", 109), ("2026-27", 121)])
+def test_resolved_rules_match_the_specification(year, count):
+    ruleset = load_ruleset(year)
+    assert set(ruleset.rules) == EXPECTED_CODES[year]
+    assert len(ruleset.rules) == count
+    for code in CHANGED_2024_25 + NEW_2024_25:
+        if code in ruleset.rules:
+            assert ruleset.rules[code].defined_in == ("2023-24" if year == "2023-24" else "2024-25")
+    for code in DRAFT_2026_27:
+        if code in ruleset.rules:
+            assert ruleset.rules[code].provisional
+    assert not any(rule.provisional for code, rule in ruleset.rules.items() if code not in DRAFT_2026_27)
