@@ -180,15 +180,22 @@ class Session:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _load_tables(self, columns: dict[str, dict[str, list]]) -> None:
+    def _load_tables(self, columns: dict[str, dict[str, list]], prefix: str = "") -> None:
         for name, spec in SPECS.items():
             raw = _arrow_table(name, columns[name])
-            self.db.register(f"raw_{name}", raw)
+            self.db.register(f"raw_{prefix}{name}", raw)
             typed = [f'{_typed(c.element, c.kind)} AS "{c.element}"' for c in spec.columns]
             derived = [f"{expr} AS {alias}" for alias, expr in _DERIVED.get(name, {}).items()]
             select = ", ".join(["*"] + typed + derived)
-            self.db.execute(f"CREATE TABLE {self.schema}.{name} AS SELECT {select} FROM raw_{name}")
-            self.db.unregister(f"raw_{name}")
+            self.db.execute(f"CREATE TABLE {self.schema}.{prefix}{name} AS SELECT {select} FROM raw_{prefix}{name}")
+            self.db.unregister(f"raw_{prefix}{name}")
+
+    def add_previous(self, columns: dict[str, dict[str, list]]) -> None:
+        """Load the previous year's return beside this one, as previous_children, previous_cin_details...
+
+        Only indicators that compare two years read these tables; no rule does.
+        """
+        self._load_tables(columns, prefix="previous_")
 
     # -- queries -------------------------------------------------------------------------------
 
