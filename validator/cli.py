@@ -6,6 +6,7 @@ Exit codes: 0 no errors (queries allowed), 1 at least one error (or a query with
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import tempfile
@@ -15,13 +16,13 @@ from typing import List, Optional
 import typer
 
 from . import __version__
-from .formats import FORMATS, RENDERERS
+from .formats import BINARY_FORMATS, FORMATS, RENDERERS, junit_format
 from .load import InputError
 from .pipeline import validate
 from .rules import RuleFileError, load_ruleset
 from .years import UnknownYear, parse_year
 
-app = typer.Typer(add_completion=False, help="Check a children in need census return before it is sent to DfE.")
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help="Check a children in need census return before it is sent to DfE.")
 
 
 def _fail(message: str) -> None:
@@ -36,7 +37,7 @@ def _split_codes(values: Optional[List[str]]) -> tuple[str, ...]:
     return tuple(codes)
 
 
-def write_atomically(path: Path, text: str, inputs: list[Path]) -> None:
+def write_atomically(path: Path, text: str | bytes, inputs: list[Path]) -> None:
     """Write the report next to its destination and move it into place, never over an input."""
     target = path.resolve()
     for source in inputs:
@@ -46,8 +47,8 @@ def write_atomically(path: Path, text: str, inputs: list[Path]) -> None:
         _fail(f"--output {path} is a directory")
     handle, temporary = tempfile.mkstemp(prefix=".cin-validate-", dir=str(target.parent))
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(text if isinstance(text, bytes) else text.encode("utf-8"))
         os.replace(temporary, target)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
@@ -64,7 +65,9 @@ def _version(value: bool) -> None:
 def check(
     files: Optional[List[Path]] = typer.Argument(None, help="Return files (XML) to check.", show_default=False),
     year: Optional[str] = typer.Option(None, "--year", help="Collection year, e.g. 2025-26 (default: from the Header)."),
-    output_format: str = typer.Option("text", "--format", "-f", help=f"Output format: {', '.join(FORMATS)}."),
+    output_format: Optional[str] = typer.Option(
+        None, "--format", "-f", show_default=False,
+        help=f"Output format: {', '.join(FORMATS)} (default: text; github inside GitHub Actions)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
     strict: bool = typer.Option(False, "--strict", help="Queries fail the check too (exit 1)."),
     fail_fast: bool = typer.Option(False, "--fail-fast", help="Skip the DfE rules when the schema stage fails."),
@@ -77,6 +80,8 @@ def check(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """Check CIN census return files against the XSD and the DfE validation rules."""
+    if output_format is None:
+        output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     if output_format not in RENDERERS:
         _fail(f"unknown format '{output_format}'; choose one of {', '.join(FORMATS)}")
     try:
@@ -107,6 +112,8 @@ def check(
         raise typer.Exit(0)
     if not files:
         _fail("no return file given; try 'cin-validate return.xml' or 'cin-validate --help'")
+    if output_format in BINARY_FORMATS and output is None:
+        _fail(f"--format {output_format} writes a file: give one with --output, e.g. -o report.{output_format}")
     reports = []
     try:
         for path in files:
@@ -117,7 +124,10 @@ def check(
     except RuleFileError as exc:
         _fail(f"a rule file is broken: {exc}")
     use_colour = colour if colour is not None else (output is None and sys.stdout.isatty())
-    text = RENDERERS[output_format](reports, use_colour)
+    render = RENDERERS[output_format]
+    if output_format == "junit":  # under --strict a rule with queries fails its test case too
+        render = functools.partial(junit_format.render, strict=strict)
+    text = render(reports, use_colour)
     if output:
         write_atomically(output, text, list(files))
     else:
@@ -126,7 +136,12 @@ def check(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001 - a bug must still end in one line, not a traceback
+        typer.echo(f"cin-validate: internal error, the file could not be checked: {type(exc).__name__}: {exc}",
+                   err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

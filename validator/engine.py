@@ -27,7 +27,7 @@ import pyarrow as pa
 from . import calendar
 from .report import Finding, Location
 from .rules import JOIN_KEYS, RETURN_TABLE, Related, Rule
-from .tables import BOOL, DATE, INT, SPECS, LAYOUTS
+from .tables import BOOL, DATE, INT, SPECS
 from .years import CollectionYear
 
 ALIAS_TABLES = {"child": "children", "episode": "cin_details", "assessment": "assessments", "cpp": "cpps",
@@ -54,18 +54,6 @@ _DERIVED = {
     # README 4.4: an unborn child has no PersonBirthDate and a present ExpectedPersonBirthDate.
     "children": {"is_unborn": '"PersonBirthDate_text" IS NULL AND "ExpectedPersonBirthDate_text" IS NOT NULL'},
 }
-
-
-def _arrow_table(name: str, columns: dict[str, list]) -> pa.Table:
-    names = LAYOUTS[name].names
-    arrays = {}
-    for column in names:
-        values = columns[column]
-        if column == "path" or column.endswith("_text"):
-            arrays[column] = pa.array(values, type=pa.string())
-        else:
-            arrays[column] = pa.array(values, type=pa.int64())
-    return pa.table(arrays)
 
 
 @lru_cache(maxsize=None)
@@ -158,14 +146,14 @@ _session_numbers = itertools.count(1)
 class Session:
     """One return loaded for querying, with the helpers of its collection year."""
 
-    def __init__(self, year: CollectionYear, columns: dict[str, dict[str, list]], code_lists: dict[str, list[str]]):
+    def __init__(self, year: CollectionYear, tables: dict[str, pa.Table], code_lists: dict[str, list[str]]):
         self.year = year
         items = tuple(sorted((name, tuple(codes)) for name, codes in code_lists.items()))
         self.db = _year_database(year.name, items).cursor()
         self.schema = f"return_{next(_session_numbers)}"
         self.db.execute(f"CREATE SCHEMA {self.schema}")
         self.db.execute(f"SET search_path = '{self.schema},main'")
-        self._load_tables(columns)
+        self._load_tables(tables)
 
     def close(self) -> None:
         """Drop this return's tables; the year's calendar and macros stay for the next session."""
@@ -180,9 +168,9 @@ class Session:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _load_tables(self, columns: dict[str, dict[str, list]], prefix: str = "") -> None:
+    def _load_tables(self, tables: dict[str, pa.Table], prefix: str = "") -> None:
         for name, spec in SPECS.items():
-            raw = _arrow_table(name, columns[name])
+            raw = tables[name]
             self.db.register(f"raw_{prefix}{name}", raw)
             typed = [f'{_typed(c.element, c.kind)} AS "{c.element}"' for c in spec.columns]
             derived = [f"{expr} AS {alias}" for alias, expr in _DERIVED.get(name, {}).items()]
@@ -190,12 +178,12 @@ class Session:
             self.db.execute(f"CREATE TABLE {self.schema}.{prefix}{name} AS SELECT {select} FROM raw_{prefix}{name}")
             self.db.unregister(f"raw_{prefix}{name}")
 
-    def add_previous(self, columns: dict[str, dict[str, list]]) -> None:
+    def add_previous(self, tables: dict[str, pa.Table]) -> None:
         """Load the previous year's return beside this one, as previous_children, previous_cin_details...
 
         Only indicators that compare two years read these tables; no rule does.
         """
-        self._load_tables(columns, prefix="previous_")
+        self._load_tables(tables, prefix="previous_")
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -225,7 +213,7 @@ class Session:
             related = []
             seen = {(row["__line"], row["__path"])}
             for index in range(compiled.related_count):
-                for item in row[f"__rel{index}"] or []:
+                for item in (row[f"__rel{index}"] or [])[:MAX_RELATED]:
                     key = (item["line"], item["path"])
                     if key not in seen and item["line"] is not None:
                         seen.add(key)
@@ -295,6 +283,11 @@ def _locate(rule: Rule) -> tuple[str, str]:
     return f"coalesce({', '.join(lines + ['t.line'])})", f"coalesce({', '.join(paths + ['t.path'])})"
 
 
+# A finding names at most this many related records of one kind: a value shared by thousands of
+# children (a placeholder UPN, say) must not make every finding carry thousands of others.
+MAX_RELATED = 20
+
+
 def _related_sql(rule: Rule, item: Related) -> str:
     struct = "{{'line': {0}, 'path': {1}}}"
     if item.element:
@@ -305,9 +298,18 @@ def _related_sql(rule: Rule, item: Related) -> str:
         line, path = _element_location(alias, table, element)
         condition = f"{line} IS NOT NULL" + (f" AND ({item.when})" if item.when else "")
         return f"CASE WHEN {condition} THEN [{struct.format(line, path)}] END"
+    if item.match:
+        # Rows sharing t's value of one element: listed once per value (capped), then looked up,
+        # so the cost grows with the rows, not with the square of the largest group.
+        line, path = _element_location("r", item.table, item.at) if item.at else ("r.line", "r.path")
+        column = f'"{item.match}_text"'
+        return (f"(SELECT g.members FROM (SELECT r.{column} AS value, "
+                f"list({struct.format(line, path)} ORDER BY r.id)[1:{MAX_RELATED + 1}] AS members "
+                f"FROM {item.table} r WHERE r.{column} IS NOT NULL GROUP BY r.{column}) g "
+                f"WHERE g.value = t.{column})")
     if item.same:
         correlation = f"r.{JOIN_KEYS[item.same]} = t.{JOIN_KEYS[item.same]}"
-    else:  # records matched by value (e.g. other children with the same UPN), through `when` alone
+    else:  # records matched through `when` alone
         correlation = "TRUE"
     if item.at:
         line, path = _element_location("r", item.table, item.at)

@@ -36,20 +36,34 @@ def safe_parser() -> etree.XMLParser:
 
 @dataclass
 class Document:
-    """A parsed return and the collection year it will be checked against."""
+    """A return and the collection year it will be checked against.
+
+    A small return is parsed whole (`tree`); a large one is only opened (`path`): its Header has
+    been read to settle the year, and the rest is streamed later.
+    """
 
     name: str
-    tree: etree._ElementTree
+    tree: etree._ElementTree | None
     year: CollectionYear
     year_source: str  # "option", "Year" or "ReferenceDate"
     header_year: str | None  # the Header's Year text as written, trimmed
+    header_year_line: int | None = None
+    path: Path | None = None
 
     @property
     def root(self) -> etree._Element:
         return self.tree.getroot()
 
 
-def _check_readable(path: Path) -> None:
+def iterparse(path: Path, events=("start", "end"), tag=None):
+    """An iterparse over the file with the same safe settings as the parser."""
+    return etree.iterparse(
+        str(path), events=events, tag=tag, resolve_entities=False, no_network=True, load_dtd=False,
+        dtd_validation=False, huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False,
+    )
+
+
+def check_readable(path: Path) -> None:
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
@@ -70,18 +84,18 @@ def parse(source: str | os.PathLike | bytes, name: str | None = None) -> tuple[s
         try:
             root = etree.fromstring(source, parser)
         except etree.XMLSyntaxError as exc:
-            raise InputError(_syntax_message(name, exc)) from None
+            raise InputError(syntax_message(name, exc)) from None
         tree = root.getroottree()
     else:
         path = Path(source)
         name = name or str(path)
-        _check_readable(path)
+        check_readable(path)
         try:
             if path.stat().st_size == 0:
                 raise InputError(f"{name}: the file is empty")
             tree = etree.parse(str(path), parser)
         except etree.XMLSyntaxError as exc:
-            raise InputError(_syntax_message(name, exc)) from None
+            raise InputError(syntax_message(name, exc)) from None
         except OSError as exc:
             raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
@@ -92,7 +106,7 @@ def parse(source: str | os.PathLike | bytes, name: str | None = None) -> tuple[s
     return name, tree
 
 
-def _syntax_message(name: str, exc: etree.XMLSyntaxError) -> str:
+def syntax_message(name: str, exc: etree.XMLSyntaxError) -> str:
     line, column = exc.position if exc.position else (None, None)
     where = f" at line {line}, column {column}" if line else ""
     reason = (exc.msg or str(exc)).strip()
@@ -114,6 +128,10 @@ def _header_text(root: etree._Element, *steps: str) -> str | None:
 
 def detect_year(root: etree._Element, name: str, chosen: str | None) -> tuple[CollectionYear, str, str | None]:
     """Settle the collection year: the user's choice, else Header Year, else ReferenceDate."""
+    if root.tag != "Message":
+        raise InputError(
+            f"{name}: the root element is <{root.tag}>, not <Message>: this is not a CIN census return"
+        )
     header_year = _header_text(root, "Header", "CollectionDetails", "Year")
     if chosen:
         try:
@@ -145,9 +163,42 @@ def load(source: str | os.PathLike | bytes, year: str | None = None, name: str |
     """Parse a return and settle its collection year, or raise InputError."""
     name, tree = parse(source, name)
     root = tree.getroot()
-    if root.tag != "Message":
+    chosen, source_of_year, header_year = detect_year(root, name, year)
+    element = root.find("Header/CollectionDetails/Year")
+    return Document(name=name, tree=tree, year=chosen, year_source=source_of_year, header_year=header_year,
+                    header_year_line=element.sourceline if element is not None else None)
+
+
+def open_large(path: str | os.PathLike, year: str | None = None, name: str | None = None) -> Document:
+    """Settle a large return's year from its Header alone, without reading the rest of the file.
+
+    Reading stops at the end of the Header, or at the start of Children when there is none;
+    the whole file is checked for well-formedness when it is streamed.
+    """
+    path = Path(path)
+    name = name or str(path)
+    check_readable(path)
+    events = iterparse(path, tag=("Header", "Children"))
+    root = None
+    try:
+        for event, element in events:
+            root = element.getroottree().getroot()
+            if (event == "end" and element.tag == "Header") or (event == "start" and element.tag == "Children"):
+                break
+        else:
+            if root is None:  # neither element anywhere: the root tells what the file is
+                root = events.root
+    except etree.XMLSyntaxError as exc:
+        raise InputError(syntax_message(name, exc)) from None
+    if root is None:
+        raise InputError(f"{name}: the file holds no XML element")
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
         raise InputError(
-            f"{name}: the root element is <{root.tag}>, not <Message>: this is not a CIN census return"
+            f"{name}: the file declares a DTD (<!DOCTYPE ...>); CIN census returns have none "
+            "and cin-validate does not process them"
         )
     chosen, source_of_year, header_year = detect_year(root, name, year)
-    return Document(name=name, tree=tree, year=chosen, year_source=source_of_year, header_year=header_year)
+    element = root.find("Header/CollectionDetails/Year")
+    return Document(name=name, tree=None, year=chosen, year_source=source_of_year, header_year=header_year,
+                    header_year_line=element.sourceline if element is not None else None, path=path)

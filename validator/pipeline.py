@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable
+
+from lxml import etree
 
 from . import __version__
 from .engine import Session
-from .load import Document, load
+from .load import Document, InputError, check_readable, iterparse, load, open_large, syntax_message
 from .report import ERROR, Finding, Report
 from .rules import Rule, Ruleset, load_ruleset
-from .schema import code_lists, validate_tree
-from .tables import extract
+from .schema import code_lists, validate_file, validate_tree
+from .tables import extract, stream
 
 YEAR_CODE = "YEAR"  # the team's own code for a Header Year that disagrees with the chosen year
 
@@ -44,12 +49,11 @@ def header_findings(document: Document) -> list[Finding]:
     """A Header Year that disagrees with the year chosen on the command line (README section 2)."""
     expected = str(document.year.end_year)
     if document.year_source == "option" and document.header_year and document.header_year != expected:
-        element = document.root.find("Header/CollectionDetails/Year")
         return [Finding(
             code=YEAR_CODE, severity=ERROR, stage="header",
             message=(f"The Header Year is {document.header_year}, but the return is being checked as "
                      f"{document.year.name}, whose Year is {expected}."),
-            line=element.sourceline if element is not None else None,
+            line=document.header_year_line,
             path="/Message/Header/CollectionDetails/Year", values={"Year": document.header_year},
         )]
     return []
@@ -99,24 +103,47 @@ def fold_schema_findings(findings: list[Finding], rules: dict[str, Rule]) -> lis
 
 
 def check_document(document: Document, options: Options = Options()) -> Report:
+    """Check a return parsed whole (small returns, bytes, rule examples)."""
+    tables = extract(document.root)
+    schema_findings = validate_tree(document.tree, document.year, consume=True) if options.schema else []
+    return _report(document, tables, schema_findings, options)
+
+
+def check_large(document: Document, options: Options = Options()) -> Report:
+    """Check a large return with both cores: the schema stage in a worker process that parses
+    the file for itself, while this process streams the file into tables and runs the rules."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending = pool.submit(validate_file, str(document.path), document.year.name) if options.schema else None
+        try:
+            tables = stream(iterparse(document.path, tag=("Header", "Children", "Child")))
+        except etree.XMLSyntaxError as exc:
+            if pending:
+                pending.cancel()
+            raise InputError(syntax_message(document.name, exc)) from None
+        report = _report(document, tables, None, options, pending)
+    return report
+
+
+def _report(document: Document, tables, schema_findings, options: Options, pending=None) -> Report:
     findings = header_findings(document)
     year = document.year
-    schema_findings = validate_tree(document.tree, year) if options.schema else []
-    findings += schema_findings
     ruleset = load_ruleset(year.name)
     rules = selected_rules(ruleset, options.select, options.ignore)
-    if options.fail_fast and schema_findings:
-        rules = []
-    if rules or schema_findings:
-        with Session(year, extract(document.root), year_code_lists(year.name)) as session:
-            for rule in rules:
-                findings += session.run(rule)
-            if schema_findings:
-                child_ids = session.child_ids()
-                for finding in schema_findings:
-                    match = _CHILD_STEP.match(finding.path or "")
-                    if match:
-                        finding.child_id = child_ids.get(int(match.group(1)))
+    with Session(year, tables, year_code_lists(year.name)) as session:
+        if pending is not None:
+            schema_findings = pending.result()
+        schema_findings = schema_findings or []
+        if options.fail_fast and schema_findings:
+            rules = []
+        for rule in rules:
+            findings += session.run(rule)
+        if schema_findings:
+            child_ids = session.child_ids()
+            for finding in schema_findings:
+                match = _CHILD_STEP.match(finding.path or "")
+                if match:
+                    finding.child_id = child_ids.get(int(match.group(1)))
+    findings += schema_findings
     if schema_findings and rules:
         findings = fold_schema_findings(findings, {rule.code: rule for rule in rules})
     findings.sort(key=Finding.sort_key)
@@ -126,12 +153,19 @@ def check_document(document: Document, options: Options = Options()) -> Report:
     )
 
 
+# Files from this size on are checked with two processes; below it one parse serves both stages.
+LARGE_FILE = 8 * 1024 * 1024
+
+
 def validate(source: str | os.PathLike | bytes, year: str | None = None, *, select: Iterable[str] = (),
              ignore: Iterable[str] = (), fail_fast: bool = False, name: str | None = None) -> Report:
     """Check one return (a path, or the bytes of one) and return the report.
 
     Raises `validator.load.InputError` when the file cannot be checked at all.
     """
-    document = load(source, year=year, name=name)
     options = Options(year=year, select=tuple(select), ignore=tuple(ignore), fail_fast=fail_fast)
-    return check_document(document, options)
+    if not isinstance(source, bytes):
+        check_readable(Path(source))
+        if Path(source).stat().st_size >= LARGE_FILE:
+            return check_large(open_large(source, year=year, name=name), options)
+    return check_document(load(source, year=year, name=name), options)

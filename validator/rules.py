@@ -39,6 +39,7 @@ class Related:
     when: str | None = None
     at: str | None = None
     element: str | None = None  # "alias.Element", e.g. "episode.ReferralNFA"
+    match: str | None = None  # an element: rows of `table` with the same value of it as t
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ _RULE_KEYS = {
 }
 _PART_KEYS = {"table", "raise_when", "at", "related", "values", "partner"}
 _EXAMPLE_KEYS = {"name", "expect", "child", "children", "episode", "message", "years", "note"}
-_RELATED_KEYS = {"table", "same", "when", "at", "element"}
+_RELATED_KEYS = {"table", "same", "when", "at", "element", "match"}
 _RULESET_KEYS = {"year", "extends", "remove", "code_lists", "notes"}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _CODE = re.compile(r"^[0-9]{3,4}Q?$")
@@ -152,7 +153,7 @@ def _example(path: Path, raw: Any, index: int) -> Example:
     return Example(name, frozen_expect, kinds[0], xml, years, note)
 
 
-def _related(path: Path, raw: Any) -> Related:
+def _related(path: Path, raw: Any, data_table: str) -> Related:
     if not isinstance(raw, dict):
         raise _fail(path, "each 'related' entry must be a mapping")
     _check_keys(path, raw, _RELATED_KEYS, "a 'related' entry")
@@ -165,8 +166,12 @@ def _related(path: Path, raw: Any) -> Related:
     else:
         if item.table not in SPECS:
             raise _fail(path, f"related table '{item.table}' is not a table ({', '.join(SPECS)})")
-        if item.same is None and not item.when:
-            raise _fail(path, "a 'related' table entry needs 'same' (a shared key) or 'when' (a match)")
+        if item.match and (item.same or item.when):
+            raise _fail(path, "a 'related' entry with 'match' takes no 'same' or 'when'")
+        if item.match and item.table != data_table:
+            raise _fail(path, "'match' relates rows of the rule's own table")
+        if item.same is None and not item.when and not item.match:
+            raise _fail(path, "a 'related' table entry needs 'same' (a shared key), 'match' or 'when'")
         if item.same is not None and item.same not in JOIN_KEYS:
             raise _fail(path, f"related 'same' must be one of {', '.join(JOIN_KEYS)}")
     return item
@@ -249,7 +254,7 @@ def _build(path: Path, data: dict, defined_in: str) -> Rule:
         description=(data.get("description") or "").strip() or None,
         interpretation=(data.get("interpretation") or "").strip() or None,
         at=_at(path, data.get("at")), partner=partner,
-        related=tuple(_related(path, raw) for raw in data.get("related", [])),
+        related=tuple(_related(path, raw, data["table"]) for raw in data.get("related", [])),
         values=tuple(data.get("values", {}).items()), let=tuple(data.get("let", {}).items()),
         provisional=bool(data.get("provisional", False)), tags=tuple(data.get("tags", [])),
         folds=tuple(data.get("folds", [])),

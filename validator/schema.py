@@ -7,6 +7,7 @@ schema finding and a rule finding about the same element point at the same place
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -237,14 +238,67 @@ def _subjects(message: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in names if name))
 
 
-def validate_tree(tree: etree._ElementTree, year: CollectionYear) -> list[Finding]:
-    """Schema findings for a parsed return, in document order."""
+CHUNK = 500  # children validated together when a large return is validated in parts
+_CHILD_INDEX = re.compile(r"^/Message/Children/([A-Za-z_][\w.-]*)(?:\[(\d+)\])?")
+
+
+def validate_tree(tree: etree._ElementTree, year: CollectionYear, consume: bool = False) -> list[Finding]:
+    """Schema findings for a parsed return, in document order.
+
+    libxml2 spends time in proportion to an element's position among its siblings to locate each
+    breach, so a return with tens of thousands of children and thousands of breaches would take
+    minutes. With `consume`, a large return of the usual shape is validated CHUNK children at a
+    time instead, the children being moved out of `tree` (which is unusable afterwards); lines
+    stay those of the file and paths are renumbered to the whole return.
+    """
+    root = tree.getroot()
+    parts = list(root)
+    usual = (root.tag == "Message" and [el.tag for el in parts] == ["Header", "Children"])
+    if not consume or not usual or len(parts[1]) <= CHUNK:
+        return _findings(tree, year, _validate(tree, year), offsets=None)
+    header, children = parts
+    members = list(children)
+    findings: list[Finding] = []
+    seen: dict[str, int] = {}
+    for start in range(0, len(members), CHUNK):
+        chunk = members[start:start + CHUNK]
+        offsets = dict(seen)
+        document = etree.Element("Message")
+        document.append(copy.deepcopy(header))
+        holder = etree.SubElement(document, "Children")
+        for element in chunk:
+            holder.append(element)  # moves the element: no copy of the return is made
+            if isinstance(element.tag, str):
+                seen[element.tag] = seen.get(element.tag, 0) + 1
+        entries = _validate(document.getroottree(), year)
+        if start:  # the Header was already checked with the first chunk
+            entries = [e for e in entries if (e.path or "").startswith("/Message/Children/")]
+        findings += _findings(document.getroottree(), year, entries, offsets)
+    return findings
+
+
+def _validate(tree: etree._ElementTree, year: CollectionYear) -> list:
     schema = xml_schema(year.name)
-    if schema.validate(tree):
+    return [] if schema.validate(tree) else list(schema.error_log)
+
+
+def _renumber(path: str | None, offsets: dict[str, int] | None) -> str | None:
+    """A path inside a chunk, as it reads in the whole return."""
+    if not path or offsets is None:
+        return path
+    match = _CHILD_INDEX.match(path)
+    if not match:
+        return path
+    tag, index = match.group(1), int(match.group(2) or 1)
+    return f"/Message/Children/{tag}[{index + offsets.get(tag, 0)}]" + path[match.end():]
+
+
+def _findings(tree, year: CollectionYear, entries: list, offsets: dict[str, int] | None) -> list[Finding]:
+    if not entries:
         return []
     explainer = Explainer(year)
     findings = []
-    for entry in schema.error_log:
+    for entry in entries:
         value = None
         if "has a length of" in entry.message and entry.path:
             # libxml2 leaves the value out of this message; read it from the element itself.
@@ -257,9 +311,18 @@ def validate_tree(tree: etree._ElementTree, year: CollectionYear) -> list[Findin
             # An element from another year is a breach of its own (e.g. GenderCurrent in 2024-25),
             # even where a rule reports the element expected in its place.
             candidates = candidates[:1]
+        path = normalise_path(entry.path)
         findings.append(Finding(
             code="SCHEMA", severity=ERROR, stage="schema", message=message,
-            line=entry.line or None, path=normalise_path(entry.path), values=values,
+            line=entry.line or None, path=_renumber(path, offsets), values=values,
             element=(candidates or (None,))[0], candidates=candidates,
         ))
     return findings
+
+
+def validate_file(path: str, year_name: str) -> list[Finding]:
+    """Parse a return and validate it, for a worker process that owns its own copy of the tree."""
+    from .load import safe_parser
+
+    tree = etree.parse(path, safe_parser())
+    return validate_tree(tree, CollectionYear(year_name), consume=True)

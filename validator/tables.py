@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass, field
 
-from lxml import etree
+import pyarrow as pa
 
 # Field kinds. The engine types each kind the same way wherever it occurs.
 DATE, BOOL, INT, CODE, TEXT = "date", "bool", "int", "code", "text"
@@ -260,45 +260,79 @@ class _Layout:
 LAYOUTS = {name: _Layout(spec) for name, spec in SPECS.items()}
 
 
-def _clean(text: str | None) -> str | None:
-    if text is None:
-        return None
-    text = text.strip()
-    return text or None
+_SUBNODES: dict[int, dict[str, Node]] = {}
+
+
+def _index_nodes(node: Node) -> None:
+    _SUBNODES[id(node)] = {child.tag: child for child in node.children}
+    for child in node.children:
+        _index_nodes(child)
+
+
+_index_nodes(TREE)
+BATCH_ROWS = 50_000  # rows held as Python lists before they are packed into Arrow columns
+
+
+def arrow_schema(name: str) -> pa.Schema:
+    return pa.schema([
+        (column, pa.string() if column == "path" or column.endswith("_text") else pa.int64())
+        for column in LAYOUTS[name].names
+    ])
+
+
+SCHEMAS = {name: arrow_schema(name) for name in SPECS}
 
 
 class _Extractor:
+    """Fills each table row by row, packing rows into Arrow batches as it goes to keep memory low."""
+
     def __init__(self) -> None:
         self.rows: dict[str, list[list]] = {name: [] for name in SPECS}
+        self.batches: dict[str, list[pa.RecordBatch]] = {name: [] for name in SPECS}
+        self.counts: dict[str, int] = {name: 0 for name in SPECS}
 
     def table_row(self, node: Node, element, path: str, keys: tuple[int, ...]) -> None:
-        layout = LAYOUTS[node.table]
-        rows = self.rows[node.table]
+        name = node.table
+        layout = LAYOUTS[name]
+        rows = self.rows[name]
         row = [None] * layout.width
-        row_id = len(rows) + 1
-        row[0], row[1], row[2] = row_id, element.sourceline, path
+        self.counts[name] += 1
+        row_id = self.counts[name]
+        line = element.sourceline
+        row[0], row[1], row[2] = row_id, line, path
         own_keys = keys + (row_id,) if node.key else keys
         for position, value in zip(layout.keys, own_keys):
             row[position] = value
         if node.value:
-            row[layout.text[node.tag]] = _clean(element.text)
-            row[layout.line[node.tag]] = element.sourceline
+            text = element.text
+            if text is not None:
+                text = text.strip() or None
+            row[layout.text[node.tag]] = text
+            row[layout.line[node.tag]] = line
         rows.append(row)
-        self.members(node, element, path, row, layout, own_keys)
+        if node.fields or node.children:
+            self.members(node, element, path, row, layout, own_keys)
+        if len(rows) >= BATCH_ROWS:
+            self.flush(name)
 
     def members(self, node: Node, element, path: str, row: list, layout: _Layout, keys) -> None:
         seen: dict[str, int] = {}
-        subnodes = {child.tag: child for child in node.children}
+        fields = node.fields
+        subnodes = _SUBNODES[id(node)]
+        text_at, line_at = layout.text, layout.line
         for sub in element:
             tag = sub.tag
             if not isinstance(tag, str):  # entity references and the like carry no data
                 continue
             count = seen.get(tag, 0) + 1
             seen[tag] = count
-            if tag in node.fields:
+            if tag in fields:
                 if count == 1:  # a repeated single field is a schema error; the first one counts
-                    row[layout.text[tag]] = _clean(sub.text)
-                    row[layout.line[tag]] = sub.sourceline
+                    text = sub.text
+                    if text is not None:
+                        text = text.strip() or None
+                    row[text_at[tag]] = text
+                    row[line_at[tag]] = sub.sourceline
                 continue
             child = subnodes.get(tag)
             if child is None:
@@ -310,40 +344,90 @@ class _Extractor:
                 row[layout.group[tag]] = sub.sourceline
                 self.members(child, sub, f"{path}/{tag}", row, layout, keys)
 
+    def flush(self, name: str) -> None:
+        rows = self.rows[name]
+        if rows:
+            columns = list(zip(*rows))
+            schema = SCHEMAS[name]
+            arrays = [pa.array(values, type=schema.field(i).type) for i, values in enumerate(columns)]
+            self.batches[name].append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+            rows.clear()
 
-def extract(root) -> dict[str, dict[str, list]]:
-    """Read the whole document into columns: {table: {column: values}}."""
-    # Millions of short-lived lists would set off the cyclic garbage collector again and again;
-    # nothing built here forms a cycle, so it is paused for the pass.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _extract(root)
-    finally:
-        if enabled:
+    def tables(self) -> dict[str, pa.Table]:
+        result = {}
+        for name in SPECS:
+            self.flush(name)
+            result[name] = pa.Table.from_batches(self.batches[name], schema=SCHEMAS[name])
+        return result
+
+
+class _GcPaused:
+    """Millions of short-lived lists would set off the cyclic garbage collector again and again;
+    nothing built while reading forms a cycle, so it is paused for the pass."""
+
+    def __enter__(self) -> None:
+        self.enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
             gc.enable()
 
 
-def _extract(root) -> dict[str, dict[str, list]]:
-    extractor = _Extractor()
-    header_node, children_node = TREE.children
-    headers = [el for el in root if el.tag == "Header"]
-    if headers:
-        extractor.table_row(header_node, headers[0], "/Message/Header", ())
-    else:  # keep one header row so header rules can report the absence, located at the root
-        extractor.table_row(header_node, root, "/Message", ())
-    child_node = children_node.children[0]
-    children_groups = [el for el in root if el.tag == "Children"]
-    for index, group in enumerate(children_groups, start=1):
-        group_path = "/Message/Children" if index == 1 else f"/Message/Children[{index}]"
-        count = 0
-        for element in group:
-            if element.tag == "Child":
+_HEADER_NODE, _CHILDREN_NODE = TREE.children
+_CHILD_NODE = _CHILDREN_NODE.children[0]
+
+
+def extract(root) -> dict[str, pa.Table]:
+    """Read a parsed document into tables: {table name: Arrow table}."""
+    with _GcPaused():
+        extractor = _Extractor()
+        headers = [el for el in root if el.tag == "Header"]
+        if headers:
+            extractor.table_row(_HEADER_NODE, headers[0], "/Message/Header", ())
+        else:  # keep one header row so header rules can report the absence, located at the root
+            extractor.table_row(_HEADER_NODE, root, "/Message", ())
+        groups = [el for el in root if el.tag == "Children"]
+        for index, group in enumerate(groups, start=1):
+            group_path = "/Message/Children" if index == 1 else f"/Message/Children[{index}]"
+            count = 0
+            for element in group:
+                if element.tag == "Child":
+                    count += 1
+                    extractor.table_row(_CHILD_NODE, element, f"{group_path}/Child[{count}]", ())
+        return extractor.tables()
+
+
+def stream(events) -> dict[str, pa.Table]:
+    """Read tables from an lxml iterparse over ("start", "end") events of Header, Children and Child.
+
+    Each Child is read when it ends and then dropped from the tree, so memory holds one child
+    at a time however large the return is.
+    """
+    with _GcPaused():
+        extractor = _Extractor()
+        group_path, count, groups, root = None, 0, 0, None
+        have_header = False
+        for event, element in events:
+            parent = element.getparent()
+            if root is None:
+                root = element.getroottree().getroot()
+            if event == "start":
+                if element.tag == "Children" and parent is root:
+                    groups += 1
+                    group_path = "/Message/Children" if groups == 1 else f"/Message/Children[{groups}]"
+                    count = 0
+                continue
+            if element.tag == "Header" and parent is root and not have_header:
+                have_header = True
+                extractor.table_row(_HEADER_NODE, element, "/Message/Header", ())
+            elif element.tag == "Child" and parent is not None and parent.tag == "Children" \
+                    and parent.getparent() is root:
                 count += 1
-                extractor.table_row(child_node, element, f"{group_path}/Child[{count}]", ())
-    result = {}
-    for name, rows in extractor.rows.items():
-        names = LAYOUTS[name].names
-        columns = list(zip(*rows)) if rows else [()] * len(names)
-        result[name] = {col: list(values) for col, values in zip(names, columns)}
-    return result
+                extractor.table_row(_CHILD_NODE, element, f"{group_path}/Child[{count}]", ())
+                element.clear(keep_tail=False)
+                while element.getprevious() is not None:
+                    del parent[0]
+        if not have_header and root is not None:
+            extractor.table_row(_HEADER_NODE, root, "/Message", ())
+        return extractor.tables()
