@@ -6,6 +6,7 @@ import pytest
 
 from validator.engine import compile_rule
 from validator.examples import example_years
+from validator.privacy import SENSITIVE, is_sensitive
 from validator.rules import RuleFileError, load_ruleset, parse_rule
 from validator.schema import element_names
 from validator.tables import SPECS
@@ -61,6 +62,14 @@ class TestEveryRule:
         spec = SPECS[rule.table]
         known = {c.element for c in spec.columns} | {tag for tag, _ in spec.groups}
         assert set(rule.at) <= known
+
+    def test_values_derived_from_personal_data_are_named_after_it(self, rule, year):
+        """--redact hides values by name, so a value computed from a UPN or a date of birth must say so."""
+        for part in rule.parts():
+            for name, expression in part.values:
+                for element in SENSITIVE:
+                    if re.search(rf"\b{element}(_text)?\b", expression):
+                        assert is_sensitive(name), f"value '{name}' is derived from {element}"
 
     def test_folded_elements_are_read(self, rule, year):
         assert set(rule.folds) <= set(rule.reads)

@@ -18,7 +18,9 @@ import typer
 from . import __version__
 from .formats import BINARY_FORMATS, FORMATS, RENDERERS, junit_format
 from .load import InputError
-from .pipeline import validate
+from .explanations import ExplanationsError, load_explanations
+from .pipeline import validate_many
+from .settings import SettingsError, find_settings
 from .rules import RuleFileError, load_ruleset
 from .years import UnknownYear, parse_year
 
@@ -69,10 +71,15 @@ def check(
         None, "--format", "-f", show_default=False,
         help=f"Output format: {', '.join(FORMATS)} (default: text; github inside GitHub Actions)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
-    strict: bool = typer.Option(False, "--strict", help="Queries fail the check too (exit 1)."),
-    fail_fast: bool = typer.Option(False, "--fail-fast", help="Skip the DfE rules when the schema stage fails."),
+    strict: Optional[bool] = typer.Option(None, "--strict/--no-strict", help="Unexplained queries fail the check too (exit 1).", show_default=False),
+    fail_fast: Optional[bool] = typer.Option(None, "--fail-fast", help="Skip the DfE rules when the schema stage fails.", show_default=False),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Run only these rule codes or tags."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Do not run these rule codes or tags."),
+    explanations: Optional[Path] = typer.Option(None, "--explanations", help="YAML file of reasons for queries that stay (code, child_id, reason)."),
+    redact: Optional[bool] = typer.Option(None, "--redact", help="Keep UPNs and dates of birth, expected birth and death out of every output.", show_default=False),
+    indicators: Optional[bool] = typer.Option(None, "--indicators/--no-indicators", help="Show the preview indicators (default: on).", show_default=False),
+    previous: Optional[Path] = typer.Option(None, "--previous", help="Last year's return, for the indicators that span two years."),
+    population: Optional[int] = typer.Option(None, "--population", help="Children aged 0-17 in the authority, for rates per 10,000."),
     explain: Optional[str] = typer.Option(None, "--explain", help="Explain a rule code and exit."),
     list_rules: bool = typer.Option(False, "--list-rules", help="List the rules of a year (--year) and exit."),
     codes: Optional[str] = typer.Option(None, "--codes", help="List the valid codes of an element (e.g. Ethnicity) and exit."),
@@ -80,10 +87,21 @@ def check(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """Check CIN census return files against the XSD and the DfE validation rules."""
+    try:
+        found = find_settings()
+    except SettingsError as exc:
+        _fail(str(exc))
+    settings = found[1] if found else {}
+
+    def setting(value, key, default):
+        return value if value is not None else settings.get(key, default)
+
+    output_format = setting(output_format, "format", None)
     if output_format is None:
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     if output_format not in RENDERERS:
         _fail(f"unknown format '{output_format}'; choose one of {', '.join(FORMATS)}")
+    year = setting(year, "year", None)
     try:
         chosen_year = parse_year(year).name if year else None
     except UnknownYear as exc:
@@ -114,15 +132,32 @@ def check(
         _fail("no return file given; try 'cin-validate return.xml' or 'cin-validate --help'")
     if output_format in BINARY_FORMATS and output is None:
         _fail(f"--format {output_format} writes a file: give one with --output, e.g. -o report.{output_format}")
-    reports = []
+    strict = setting(strict, "strict", False)
+    population = setting(population, "population", None)
+    if population is not None and population <= 0:
+        _fail("--population must be a whole number above 0")
+    explanation_file = setting(explanations, "explanations", None)
     try:
-        for path in files:
-            reports.append(validate(path, chosen_year, select=_split_codes(select), ignore=_split_codes(ignore),
-                                    fail_fast=fail_fast))
-    except InputError as exc:
+        entries = load_explanations(explanation_file) if explanation_file else None
+    except ExplanationsError as exc:
         _fail(str(exc))
+    options = dict(
+        year=chosen_year, select=_split_codes(select) or tuple(settings.get("select", ())),
+        ignore=_split_codes(ignore) or tuple(settings.get("ignore", ())),
+        fail_fast=setting(fail_fast, "fail_fast", False), indicators=setting(indicators, "indicators", True),
+        previous=setting(previous, "previous", None), population=population, explanations=entries,
+        redact=setting(redact, "redact", False),
+    )
+    try:
+        outcomes = validate_many(list(files), **options)
     except RuleFileError as exc:
         _fail(f"a rule file is broken: {exc}")
+    failures = [outcome for outcome in outcomes if isinstance(outcome, InputError)]
+    reports = [outcome for outcome in outcomes if not isinstance(outcome, InputError)]
+    for failure in failures:
+        typer.echo(f"cin-validate: {failure}", err=True)
+    if not reports:
+        raise typer.Exit(2)
     use_colour = colour if colour is not None else (output is None and sys.stdout.isatty())
     render = RENDERERS[output_format]
     if output_format == "junit":  # under --strict a rule with queries fails its test case too
@@ -132,7 +167,7 @@ def check(
         write_atomically(output, text, list(files))
     else:
         sys.stdout.write(text)
-    raise typer.Exit(max(report.exit_code(strict) for report in reports))
+    raise typer.Exit(2 if failures else max(report.exit_code(strict) for report in reports))
 
 
 def main() -> None:

@@ -13,7 +13,12 @@ from typing import Iterable
 from lxml import etree
 
 from . import __version__
+from . import indicators
 from .engine import Session
+from .explanations import Explanation, load_explanations
+from .explanations import apply as apply_explanations
+from .indicators import previous_year_problem
+from .privacy import redact
 from .load import Document, InputError, check_readable, iterparse, load, open_large, syntax_message
 from .report import ERROR, Finding, Report
 from .rules import Rule, Ruleset, load_ruleset
@@ -30,6 +35,12 @@ class Options:
     ignore: tuple[str, ...] = ()
     fail_fast: bool = False
     schema: bool = True  # the rule examples switch the schema stage off to test one rule alone
+    indicators: bool = False
+    previous: str | None = None  # the previous year's return, for the across-returns indicators
+    population: int | None = None
+    explanations: tuple[Explanation, ...] = ()
+    redact: bool = False
+    workers: bool = True  # may a large return use a second process for the schema stage
 
 
 def selected_rules(ruleset: Ruleset, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Rule]:
@@ -112,16 +123,46 @@ def check_document(document: Document, options: Options = Options()) -> Report:
 def check_large(document: Document, options: Options = Options()) -> Report:
     """Check a large return with both cores: the schema stage in a worker process that parses
     the file for itself, while this process streams the file into tables and runs the rules."""
+    if not options.workers:
+        return _report(document, read_tables(document), validate_file(str(document.path), document.year.name)
+                       if options.schema else [], options)
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         pending = pool.submit(validate_file, str(document.path), document.year.name) if options.schema else None
         try:
-            tables = stream(iterparse(document.path, tag=("Header", "Children", "Child")))
-        except etree.XMLSyntaxError as exc:
+            tables = read_tables(document)
+        except InputError:
             if pending:
                 pending.cancel()
-            raise InputError(syntax_message(document.name, exc)) from None
+            raise
         report = _report(document, tables, None, options, pending)
     return report
+
+
+def read_tables(document: Document):
+    """The tables of a return: from its tree when parsed whole, else streamed from its file."""
+    if document.tree is not None:
+        return extract(document.root)
+    try:
+        return stream(iterparse(document.path, tag=("Header", "Children", "Child")))
+    except etree.XMLSyntaxError as exc:
+        raise InputError(syntax_message(document.name, exc)) from None
+
+
+def open_return(source: str | os.PathLike | bytes, year: str | None = None, name: str | None = None) -> Document:
+    """A small return parsed whole, a large one opened for streaming."""
+    if not isinstance(source, bytes):
+        check_readable(Path(source))
+        if Path(source).stat().st_size >= LARGE_FILE:
+            return open_large(source, year=year, name=name)
+    return load(source, year=year, name=name)
+
+
+def _add_previous(session: Session, current: Document, path: str) -> None:
+    previous = open_return(path, name=f"{path} (previous return)")
+    problem = previous_year_problem(current.year, previous.year)
+    if problem:
+        raise InputError(f"{previous.name}: {problem}")
+    session.add_previous(read_tables(previous))
 
 
 def _report(document: Document, tables, schema_findings, options: Options, pending=None) -> Report:
@@ -143,14 +184,24 @@ def _report(document: Document, tables, schema_findings, options: Options, pendi
                 match = _CHILD_STEP.match(finding.path or "")
                 if match:
                     finding.child_id = child_ids.get(int(match.group(1)))
+        figures = None
+        if options.indicators:
+            if options.previous:
+                _add_previous(session, document, options.previous)
+            figures = indicators.compute(session, population=options.population, previous=bool(options.previous))
     findings += schema_findings
     if schema_findings and rules:
         findings = fold_schema_findings(findings, {rule.code: rule for rule in rules})
     findings.sort(key=Finding.sort_key)
-    return Report(
+    report = Report(
         file=document.name, collection_year=year.name, findings=findings,
-        rules_run=[rule.code for rule in rules], tool_version=__version__,
+        rules_run=[rule.code for rule in rules], tool_version=__version__, indicators=figures,
     )
+    if options.explanations:
+        apply_explanations(report, list(options.explanations))
+    if options.redact:
+        redact(report)
+    return report
 
 
 # Files from this size on are checked with two processes; below it one parse serves both stages.
@@ -158,14 +209,43 @@ LARGE_FILE = 8 * 1024 * 1024
 
 
 def validate(source: str | os.PathLike | bytes, year: str | None = None, *, select: Iterable[str] = (),
-             ignore: Iterable[str] = (), fail_fast: bool = False, name: str | None = None) -> Report:
+             ignore: Iterable[str] = (), fail_fast: bool = False, name: str | None = None,
+             indicators: bool = True, previous: str | os.PathLike | None = None, population: int | None = None,
+             explanations: str | os.PathLike | Iterable[Explanation] | None = None, redact: bool = False,
+             workers: bool = True) -> Report:
     """Check one return (a path, or the bytes of one) and return the report.
 
+    year: the collection year ("2025-26"); by default it is read from the Header.
+    select / ignore: rule codes (or tags) to run only, or to leave out.
+    indicators: compute the preview indicators (previous: last year's return, for the figures that
+    span two years; population: children aged 0-17, for rates per 10,000).
+    explanations: a YAML file (or entries) giving reasons for queries that stay.
+    redact: keep UPNs and dates of birth, expected birth and death out of the report.
     Raises `validator.load.InputError` when the file cannot be checked at all.
     """
-    options = Options(year=year, select=tuple(select), ignore=tuple(ignore), fail_fast=fail_fast)
-    if not isinstance(source, bytes):
-        check_readable(Path(source))
-        if Path(source).stat().st_size >= LARGE_FILE:
-            return check_large(open_large(source, year=year, name=name), options)
-    return check_document(load(source, year=year, name=name), options)
+    if explanations is not None and not isinstance(explanations, (list, tuple)):
+        explanations = load_explanations(explanations)
+    options = Options(year=year, select=tuple(select), ignore=tuple(ignore), fail_fast=fail_fast,
+                      indicators=indicators, previous=str(previous) if previous else None, population=population,
+                      explanations=tuple(explanations or ()), redact=redact, workers=workers)
+    document = open_return(source, year=year, name=name)
+    if document.tree is None:
+        return check_large(document, options)
+    return check_document(document, options)
+
+
+def validate_many(paths: list[str | os.PathLike], **options) -> list[Report | InputError]:
+    """Check several returns in parallel processes, one report (or input error) per file, in order."""
+    if len(paths) == 1:
+        return [_validate_or_error(paths[0], options)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(len(paths), os.cpu_count() or 1), mp_context=context) as pool:
+        futures = [pool.submit(_validate_or_error, path, {**options, "workers": False}) for path in paths]
+        return [future.result() for future in futures]
+
+
+def _validate_or_error(path, options: dict) -> Report | InputError:
+    try:
+        return validate(path, **options)
+    except InputError as exc:
+        return exc

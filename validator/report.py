@@ -33,6 +33,7 @@ class Finding:
     related: list[Location] = field(default_factory=list)
     provisional: bool = False
     details: list[str] = field(default_factory=list)  # schema messages folded into a rule finding
+    explanation: str | None = None  # the authority's reason for a query it keeps (--explanations)
     element: str | None = None  # for schema findings: the element the breach is about
     # For schema findings: every element the breach may be about (an out-of-place element and the
     # ones expected in its place), used to fold it into a rule finding. Not part of the output.
@@ -55,6 +56,8 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     rules_run: list[str] = field(default_factory=list)
     tool_version: str = ""
+    explanation_notes: list[str] = field(default_factory=list)  # explanations that explained nothing
+    indicators: dict[str, Any] | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -63,10 +66,14 @@ class Report:
             counts[finding.severity] += 1
         return counts
 
+    @property
+    def explained(self) -> int:
+        return sum(1 for finding in self.findings if finding.explanation is not None)
+
     def exit_code(self, strict: bool = False) -> int:
-        """0 when nothing must be fixed; 1 for any error, or any query under --strict."""
+        """0 when nothing must be fixed; 1 for any error, or any unexplained query under --strict."""
         counts = self.counts
-        if counts[ERROR] or (strict and counts[QUERY]):
+        if counts[ERROR] or (strict and counts[QUERY] > self.explained):
             return 1
         return 0
 
@@ -78,4 +85,7 @@ class Report:
             "counts": self.counts,
             "rules_run": list(self.rules_run),
             "findings": [finding.to_dict() for finding in self.findings],
+            **({"queries_explained": self.explained} if self.explained else {}),
+            **({"explanation_notes": list(self.explanation_notes)} if self.explanation_notes else {}),
+            **({"indicators": self.indicators} if self.indicators is not None else {}),
         }

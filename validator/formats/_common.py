@@ -104,3 +104,36 @@ def record_lines(finding: Finding, with_message: bool = False) -> list[str]:
     lines += [f"    with {location_text(location)}" for location in finding.related]
     lines += [f"    {detail}" for detail in finding.details]
     return lines
+
+
+def number_text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def figure_text(figure: dict[str, Any] | None) -> str:
+    """`1,234 (22.6%)` or `330.3` from an indicator (or its national reference)."""
+    if not figure or figure.get("value") is None:
+        return "-"
+    text = number_text(figure["value"])
+    if figure.get("percent") is not None:
+        text += f" ({figure['percent']:.1f}%)"
+    elif figure.get("rate") is not None:
+        text += f" ({figure['rate']:.1f} per 10k)"
+    return text
+
+
+def indicator_rows(indicators: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    """(title, this return, England 2025, note) for each headline indicator, in the spec's order."""
+    rows = []
+    for key, figure in indicators.items():
+        note = "within this return only" if figure.get("within_return_only") else ""
+        if figure.get("lower_bound"):
+            note = ", ".join(filter(None, [note, "lower bound"]))
+        rows.append((figure.get("title") or key, figure_text(figure), figure_text(figure.get("national")), note))
+    return rows

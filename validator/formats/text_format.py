@@ -7,9 +7,11 @@ from itertools import groupby
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 from rich.text import Text
 
 from ..report import ERROR, QUERY, Finding, Report
+from ._common import indicator_rows
 
 _STAGE_TITLES = {"header": "Header", "schema": "Structure (XSD)", "rule": "DfE rules"}
 _STYLE = {ERROR: "bold red", QUERY: "bold yellow"}
@@ -20,6 +22,21 @@ def _value_text(values: dict) -> str:
         return ""
     parts = [f"{name}={'(missing)' if value is None else repr(value)}" for name, value in values.items()]
     return "  " + ", ".join(parts)
+
+
+def _indicator_table(console: Console, report: Report) -> None:
+    rows = indicator_rows(report.indicators or {})
+    if not rows:
+        return
+    table = Table(title="Preview indicators", title_justify="left", box=None, pad_edge=False, show_edge=False)
+    table.add_column("indicator")
+    table.add_column("this return", justify="right")
+    table.add_column("England 2025", justify="right")
+    table.add_column("", style="dim")
+    for title, local, national, note in rows:
+        table.add_row(escape(title), local, national, note)
+    console.print()
+    console.print(table)
 
 
 def _finding_lines(finding: Finding) -> list[str]:
@@ -33,6 +50,8 @@ def _finding_lines(finding: Finding) -> list[str]:
         lines.append(f"      [dim]with line {location.line}: {escape(location.path or '')}[/dim]")
     for detail in finding.details:
         lines.append(f"      [dim]{escape(detail)}[/dim]")
+    if finding.explanation is not None:
+        lines.append(f"      [green]explained:[/green] {escape(finding.explanation)}")
     return lines
 
 
@@ -40,6 +59,7 @@ def _render_one(console: Console, report: Report) -> None:
     console.print(Text(f"{report.file}  (collection {report.collection_year})", style="bold"))
     if not report.findings:
         console.print(f"  [green]No problems found[/green] ({len(report.rules_run)} rules checked).")
+        _indicator_table(console, report)
         return
     for severity in (ERROR, QUERY):
         of_severity = [f for f in report.findings if f.severity == severity]
@@ -64,12 +84,16 @@ def _render_one(console: Console, report: Report) -> None:
             for finding in group:
                 for line in _finding_lines(finding):
                     console.print(line)
+    for note in report.explanation_notes:
+        console.print(f"  [yellow]explanations:[/yellow] {escape(note)}")
     counts = report.counts
+    explained = f" ({report.explained} explained)" if report.explained else ""
     console.print()
     console.print(
-        f"[bold]{counts[ERROR]} error(s), {counts[QUERY]} query(ies)[/bold] "
+        f"[bold]{counts[ERROR]} error(s), {counts[QUERY]} query(ies){explained}[/bold] "
         f"from {len(report.rules_run)} rules and the {report.collection_year} schema."
     )
+    _indicator_table(console, report)
 
 
 def render(reports: list[Report], colour: bool = False) -> str:
