@@ -67,17 +67,18 @@ def apply(report: Report, explanations: list[Explanation]) -> Report:
     """Mark the queries each entry explains; note the entries that explain nothing."""
     used = set()
     for finding in report.findings:
-        for index, entry in enumerate(explanations):
-            if entry.code == finding.code.upper() and entry.child_id == finding.child_id:
-                if finding.severity == QUERY:
-                    finding.explanation = entry.reason
-                    used.add(index)
-                elif finding.severity == ERROR:
-                    used.add(index)
-                    note = f"{entry.describe()}: an error cannot be explained; it must be fixed"
-                    if note not in report.explanation_notes:
-                        report.explanation_notes.append(note)
-                break
+        matching = [index for index, entry in enumerate(explanations)
+                    if entry.code == finding.code.upper() and entry.child_id == finding.child_id]
+        if not matching:
+            continue
+        used.update(matching)  # one entry explains every query of its code for its child
+        entry = explanations[matching[0]]
+        if finding.severity == QUERY:
+            finding.explanation = entry.reason
+        elif finding.severity == ERROR:
+            note = f"{entry.describe()}: an error cannot be explained; it must be fixed"
+            if note not in report.explanation_notes:
+                report.explanation_notes.append(note)
     for index, entry in enumerate(explanations):
         if index not in used:
             report.explanation_notes.append(f"{entry.describe()}: matches no query in this return")

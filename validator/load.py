@@ -8,7 +8,10 @@ line turns into one line of text and exit code 2.
 
 from __future__ import annotations
 
+import io
 import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,9 @@ class InputError(Exception):
     """The file cannot be checked at all (missing, unreadable, not XML, no year...)."""
 
 
+# collect_ids stays at its default (True) everywhere: with libxml2 2.14, switching ID collection off
+# makes the parser read a document's external DTD (a `<!DOCTYPE Message SYSTEM "file">`) and
+# external parameter entities, even with load_dtd=False.
 def safe_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
@@ -28,10 +34,18 @@ def safe_parser() -> etree.XMLParser:
         load_dtd=False,
         dtd_validation=False,
         huge_tree=False,
-        collect_ids=False,
         remove_comments=True,
         remove_pis=True,
     )
+
+
+class _RefuseExternal(etree.Resolver):
+    """Answers every request for another file or URL (DTD, entity) with nothing, before libxml2's
+    own loader or its catalogs are asked. Only for parsers given the document's bytes or stream,
+    which never ask for the document itself."""
+
+    def resolve(self, url, pubid, context):
+        return self.resolve_string("", context)
 
 
 @dataclass
@@ -55,55 +69,123 @@ class Document:
         return self.tree.getroot()
 
 
-def iterparse(path: Path, events=("start", "end"), tag=None):
-    """An iterparse over the file with the same safe settings as the parser."""
-    return etree.iterparse(
-        str(path), events=events, tag=tag, resolve_entities=False, no_network=True, load_dtd=False,
-        dtd_validation=False, huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False,
+def iterparse(source, events=("start", "end"), tag=None):
+    """An iterparse over a file (path or binary stream) with the same safe settings as the parser."""
+    events = etree.iterparse(
+        str(source) if isinstance(source, os.PathLike) else source, events=events, tag=tag,
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
+        remove_comments=True, remove_pis=True,
     )
+    events.resolvers.add(_RefuseExternal())
+    return events
+
+
+_HEAD = 4096  # bytes read to tell what kind of file it is before it is parsed
 
 
 def check_readable(path: Path) -> None:
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, not a return file")
-    if not path.is_file():
-        raise InputError(f"{path}: is not a regular file")
-    if not os.access(path, os.R_OK):
-        raise InputError(f"{path}: cannot be read (permission denied)")
+    """Raise InputError unless `path` is a regular file this process can open, holding something
+    that may be XML (not empty, not compressed, not binary)."""
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{path}: is a directory, not a return file")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{path}: is not a regular file")
+        with open(path, "rb") as handle:
+            head = handle.read(_HEAD)
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError(f"{path}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{path}: cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except ValueError:  # a name Python cannot pass to the system, e.g. with a NUL character
+        raise InputError(f"{path}: no such file") from None
+    _check_head(head, str(path), whole=info.st_size <= len(head))
+
+
+# The first bytes of files that are not XML but are sometimes sent instead of a return. libxml2
+# would silently decompress a gzip file when parsing by name (a small file could unpack to
+# gigabytes), so compressed files are refused here rather than left to the parser.
+_NOT_XML = (
+    (b"\x1f\x8b", "is gzip-compressed; decompress it and check the XML file inside"),
+    (b"PK\x03\x04", "is a ZIP archive (or an Excel or Word file), not an XML return"),
+    (b"%PDF", "is a PDF document, not an XML return"),
+)
+# XML in UTF-16 or UTF-32 has NUL bytes, with or without a byte order mark; anything else with
+# a NUL byte near the start is binary data.
+_WIDE_STARTS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"<\x00", b"\x00<", b"\x00\x00\x00<", b"<\x00\x00\x00")
+
+
+def _check_head(head: bytes, name: str, whole: bool) -> None:
+    if whole and not head.strip():
+        raise InputError(f"{name}: the file is empty" + (" (it holds only blank space)" if head else ""))
+    for magic, what in _NOT_XML:
+        if head.startswith(magic):
+            raise InputError(f"{name}: the file {what}")
+    if b"\x00" in head and not head.startswith(_WIDE_STARTS):
+        raise InputError(f"{name}: the file holds binary data, not XML text")
+
+
+def _refuse_dtd(source, name: str) -> None:
+    """Read up to the root element and refuse a DTD there, before any of the document is parsed:
+    its entities (billion laughs, external files) are never looked at."""
+    events = iterparse(source, events=("start",))
+    try:
+        for _event, element in events:
+            docinfo = element.getroottree().docinfo
+            if docinfo.doctype or docinfo.internalDTD is not None:
+                raise InputError(DTD_MESSAGE.format(name=name))
+            break
+    except etree.XMLSyntaxError as exc:
+        raise InputError(syntax_message(name, exc)) from None
+
+
+DTD_MESSAGE = ("{name}: the file declares a DTD (<!DOCTYPE ...>); CIN census returns have none "
+               "and cin-validate does not process them")
 
 
 def parse(source: str | os.PathLike | bytes, name: str | None = None) -> tuple[str, etree._ElementTree]:
     """Parse a file path or raw bytes with the safe parser; raise InputError when not well-formed."""
-    parser = safe_parser()
     if isinstance(source, bytes):
         name = name or "<bytes>"
-        if not source.strip():
-            raise InputError(f"{name}: the file is empty")
-        try:
-            root = etree.fromstring(source, parser)
-        except etree.XMLSyntaxError as exc:
-            raise InputError(syntax_message(name, exc)) from None
-        tree = root.getroottree()
+        data = source
     else:
+        # The bytes are read here and parsed from memory: libxml2 then reports an encoding error
+        # with its line and column (parsing by name it raises a bare OSError), never decompresses
+        # the file and never asks for the document through a resolver.
         path = Path(source)
         name = name or str(path)
         check_readable(path)
         try:
-            if path.stat().st_size == 0:
-                raise InputError(f"{name}: the file is empty")
-            tree = etree.parse(str(path), parser)
-        except etree.XMLSyntaxError as exc:
-            raise InputError(syntax_message(name, exc)) from None
+            data = path.read_bytes()
         except OSError as exc:
             raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    _check_head(data[:_HEAD], name, whole=len(data) <= _HEAD)
+    _refuse_dtd(io.BytesIO(data), name)
+    parser = safe_parser()
+    parser.resolvers.add(_RefuseExternal())
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise InputError(syntax_message(name, exc)) from None
+    tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise InputError(
-            f"{name}: the file declares a DTD (<!DOCTYPE ...>); CIN census returns have none "
-            "and cin-validate does not process them"
-        )
+        raise InputError(DTD_MESSAGE.format(name=name))
     return name, tree
+
+
+# libxml2's words for its safety limits name its own options and functions; say what was found.
+_REASONS = (
+    (re.compile(r"^Excessive depth in document: (\d+).*", re.S), r"elements are nested more than \1 deep"),
+    (re.compile(r"^Resource limit exceeded: Text node too long.*", re.S),
+     "a text value is longer than 10,000,000 characters"),
+    (re.compile(r"^Maximum entity amplification factor exceeded.*", re.S), "entities expand to too much text"),
+    (re.compile(r"^Invalid bytes in character encoding.*", re.S),
+     "bytes that are not valid in the file's encoding (UTF-8 unless the XML declaration names another)"),
+    (re.compile(r",? ?(?:(?:try|use) XML_PARSE_HUGE(?: option)?|see xmlCtxtSetMaxAmplification)\.?"), ""),
+)
 
 
 def syntax_message(name: str, exc: etree.XMLSyntaxError) -> str:
@@ -114,6 +196,9 @@ def syntax_message(name: str, exc: etree.XMLSyntaxError) -> str:
     reason = reason.split(", line ")[0].rstrip(" (")
     if reason.endswith(f"(in {name}") or "(in " in reason:
         reason = reason.split(" (in ")[0]
+    for pattern, words in _REASONS:
+        reason = pattern.sub(words, reason)
+    reason = " ".join(reason.split())
     return f"{name}: not well-formed XML{where}: {reason}"
 
 
@@ -178,6 +263,7 @@ def open_large(path: str | os.PathLike, year: str | None = None, name: str | Non
     path = Path(path)
     name = name or str(path)
     check_readable(path)
+    _refuse_dtd(path, name)
     events = iterparse(path, tag=("Header", "Children"))
     root = None
     try:
@@ -194,10 +280,7 @@ def open_large(path: str | os.PathLike, year: str | None = None, name: str | Non
         raise InputError(f"{name}: the file holds no XML element")
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
-        raise InputError(
-            f"{name}: the file declares a DTD (<!DOCTYPE ...>); CIN census returns have none "
-            "and cin-validate does not process them"
-        )
+        raise InputError(DTD_MESSAGE.format(name=name))
     chosen, source_of_year, header_year = detect_year(root, name, year)
     element = root.find("Header/CollectionDetails/Year")
     return Document(name=name, tree=None, year=chosen, year_source=source_of_year, header_year=header_year,
