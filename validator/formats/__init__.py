@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Callable
 
 from ..report import Report
-from . import csv_format, github_format, json_format, junit_format, sarif_format, text_format, xlsx_format
+from . import (csv_format, github_format, html_format, json_format, junit_format, sarif_format, text_format,
+               xlsx_format)
 
 RENDERERS: dict[str, Callable[[list[Report], bool], str | bytes]] = {
     "text": text_format.render,
@@ -15,6 +16,7 @@ RENDERERS: dict[str, Callable[[list[Report], bool], str | bytes]] = {
     "junit": junit_format.render,
     "sarif": sarif_format.render,
     "github": github_format.render,
+    "html": html_format.render,
 }
 FORMATS = tuple(RENDERERS)
 # Formats whose output is bytes, to be written to a file rather than to the terminal.
