@@ -122,3 +122,15 @@ def test_explain_and_list_rules():
 def test_module_and_console_script_agree():
     code, out, _ = run("--version")
     assert code == 0 and out.startswith("cin-validate ")
+
+
+def test_synth_command_writes_a_clean_return_and_a_manifest(tmp_path):
+    target = tmp_path / "synthetic.xml"
+    code, out, err = run("synth", "--children", "120", "--seed", "7", "--year", "2026-27", "-o", target)
+    assert code == 0 and "wrote" in out, err
+    assert run(target, "--no-indicators")[0] == 0
+    broken = tmp_path / "broken.xml"
+    code, out, _ = run("synth", "--children", "120", "--seed", "7", "--error-rate", "0.2", "-o", broken)
+    assert code == 0 and (tmp_path / "broken.xml.breaches.yaml").exists()
+    assert run(broken, "--no-indicators")[0] == 1
+    assert run("synth", "--children", "5", "-o", target, "--year", "2030-31")[0] == 2

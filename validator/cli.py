@@ -47,7 +47,10 @@ def write_atomically(path: Path, text: str | bytes, inputs: list[Path]) -> None:
             _fail(f"refusing to write the report over the input file {source}")
     if target.is_dir():
         _fail(f"--output {path} is a directory")
-    handle, temporary = tempfile.mkstemp(prefix=".cin-validate-", dir=str(target.parent))
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".cin-validate-", dir=str(target.parent))
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(text if isinstance(text, bytes) else text.encode("utf-8"))
@@ -65,7 +68,9 @@ def _version(value: bool) -> None:
 
 @app.command()
 def check(
-    files: Optional[List[Path]] = typer.Argument(None, help="Return files (XML) to check.", show_default=False),
+    # readable=False: a file that cannot be read gets the one-line message of the checker, not a usage box.
+    files: Optional[List[Path]] = typer.Argument(None, help="Return files (XML) to check.", show_default=False,
+                                                 readable=False),
     year: Optional[str] = typer.Option(None, "--year", help="Collection year, e.g. 2025-26 (default: from the Header)."),
     output_format: Optional[str] = typer.Option(
         None, "--format", "-f", show_default=False,
@@ -170,8 +175,57 @@ def check(
     raise typer.Exit(2 if failures else max(report.exit_code(strict) for report in reports))
 
 
+def _glued_option_value(args: list[str]) -> str | None:
+    """An argument such as "-o.xml" that reads as a short option with its value ("-o" ".xml") while a
+    file of that very name exists: the file would silently not be checked."""
+    command = typer.main.get_command(app)
+    short = {opt for param in command.params if param.param_type_name == "option" and not param.is_flag
+             for opt in param.opts if len(opt) == 2}
+    for arg in args:
+        if arg == "--":
+            break
+        if len(arg) > 2 and arg[:2] in short and os.path.lexists(arg):
+            return (f"'{arg}' reads as the option {arg[:2]} with the value '{arg[2:]}', but it is also the name "
+                    f"of a file; to check that file, put it after --: cin-validate -- {arg}")
+    return None
+
+
+synth_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
+                        help="Write a synthetic return: realistic, deterministic, no real person's data.")
+
+
+@synth_app.command()
+def synth(
+    children: int = typer.Option(..., "--children", min=1, help="How many children."),
+    seed: int = typer.Option(1, "--seed", help="Seed: the same seed gives the same file."),
+    year: str = typer.Option("2025-26", "--year", help="Collection year."),
+    error_rate: float = typer.Option(0.0, "--error-rate", min=0.0, max=1.0,
+                                     help="Share of children given one deliberate breach (a manifest is written)."),
+    output: Path = typer.Option(..., "--output", "-o", help="The return file to write."),
+) -> None:
+    """Write a synthetic CIN census return (clean unless --error-rate is given)."""
+    from .synth import write
+
+    try:
+        chosen = parse_year(year).name
+    except UnknownYear as exc:
+        _fail(str(exc))
+    if output.is_dir():
+        _fail(f"--output {output} is a directory")
+    manifest = write(output, children=children, seed=seed, year=chosen, error_rate=error_rate)
+    typer.echo(f"wrote {output} ({children} children, {chosen}, seed {seed})"
+               + (f" and its breaches in {manifest}" if manifest else ""))
+
+
 def main() -> None:
     try:
+        if sys.argv[1:2] == ["synth"]:  # the one subcommand; everything else is a check of files
+            synth_app(args=sys.argv[2:], prog_name="cin-validate synth")
+            return
+        glued = _glued_option_value(sys.argv[1:])
+        if glued:
+            typer.echo(f"cin-validate: {glued}", err=True)
+            sys.exit(2)
         app()
     except Exception as exc:  # noqa: BLE001 - a bug must still end in one line, not a traceback
         typer.echo(f"cin-validate: internal error, the file could not be checked: {type(exc).__name__}: {exc}",
