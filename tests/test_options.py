@@ -142,3 +142,23 @@ def test_several_files_one_report_each_and_one_exit_code(tmp_path):
     missing = tmp_path / "absent.xml"
     code, out, err = run(clean, missing, "--format", "json", "--no-indicators")
     assert code == 2 and "no such file" in err and json.loads(out)["file"] == str(clean)
+
+
+DATA = ROOT / "tests" / "data"
+
+
+def test_previous_return_and_population_on_the_command_line():
+    current, previous = DATA / "indicators-2025-26.xml", DATA / "indicators-2024-25.xml"
+    code, out, err = run(current, "--format", "json", "--select", "100")
+    alone = json.loads(out)["indicators"]
+    assert alone["re_referrals_within_12_months"]["within_return_only"] is True
+    assert "children_in_need_at_31_march_rate" not in alone  # no population: rates left out
+    code, out, err = run(current, "--format", "json", "--select", "100", "--previous", previous,
+                         "--population", "8000")
+    both = json.loads(out)["indicators"]
+    assert not both["re_referrals_within_12_months"].get("within_return_only")
+    assert "across_returns" in both["re_referrals_within_12_months"]
+    assert both["children_in_need_at_31_march_rate"]["value"] == round(
+        both["children_in_need_at_31_march"]["value"] / 8000 * 10000 + 1e-9, 1)
+    code, _, err = run(current, "--previous", current)
+    assert code == 2 and "previous return must be for 2024-25" in err
