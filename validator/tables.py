@@ -270,6 +270,27 @@ def _index_nodes(node: Node) -> None:
 
 
 _index_nodes(TREE)
+_FIELD, _NODE = object(), object()
+
+
+def _plan(node: Node, owner: str | None) -> dict[str, tuple]:
+    """What to do with each child tag of a node: fill a field of the row, or descend."""
+    plan: dict[str, tuple] = {}
+    layout = LAYOUTS[owner] if owner else None
+    for tag in node.fields:
+        plan[tag] = (_FIELD, layout.text[tag], layout.line[tag])
+    for child in node.children:
+        plan[child.tag] = (_NODE, child, child.tag)
+    return plan
+
+
+def _plans(node: Node, owner: str | None = None, plans: dict | None = None) -> dict[int, dict[str, tuple]]:
+    plans = {} if plans is None else plans
+    owner = node.table or owner
+    plans[id(node)] = _plan(node, owner)
+    for child in node.children:
+        _plans(child, owner, plans)
+    return plans
 BATCH_ROWS = 50_000  # rows held as Python lists before they are packed into Arrow columns
 
 
@@ -281,6 +302,7 @@ def arrow_schema(name: str) -> pa.Schema:
 
 
 SCHEMAS = {name: arrow_schema(name) for name in SPECS}
+_PLANS = _plans(TREE)
 
 
 class _Extractor:
@@ -316,30 +338,26 @@ class _Extractor:
             self.flush(name)
 
     def members(self, node: Node, element, path: str, row: list, layout: _Layout, keys) -> None:
-        seen: dict[str, int] = {}
-        fields = node.fields
-        subnodes = _SUBNODES[id(node)]
-        text_at, line_at = layout.text, layout.line
+        plan = _PLANS[id(node)]
+        counts: dict[str, int] = {}
         for sub in element:
-            tag = sub.tag
-            if not isinstance(tag, str):  # entity references and the like carry no data
-                continue
-            count = seen.get(tag, 0) + 1
-            seen[tag] = count
-            if tag in fields:
-                if count == 1:  # a repeated single field is a schema error; the first one counts
+            step = plan.get(sub.tag)  # entity references and the like have no tag and are skipped
+            if step is None:
+                continue  # not part of the return's structure: the schema stage reports it
+            if step[0] is _FIELD:
+                line_at = step[2]
+                if row[line_at] is None:  # a repeated single field is a schema error; the first counts
                     text = sub.text
                     if text is not None:
                         text = text.strip() or None
-                    row[text_at[tag]] = text
-                    row[line_at[tag]] = sub.sourceline
+                    row[step[1]] = text
+                    row[line_at] = sub.sourceline
                 continue
-            child = subnodes.get(tag)
-            if child is None:
-                continue  # not part of the return's structure: the schema stage reports it
+            child, tag = step[1], step[2]
+            count = counts.get(tag, 0) + 1
+            counts[tag] = count
             if child.table:
-                sub_path = f"{path}/{tag}[{count}]" if child.repeats else f"{path}/{tag}"
-                self.table_row(child, sub, sub_path, keys)
+                self.table_row(child, sub, f"{path}/{tag}[{count}]" if child.repeats else f"{path}/{tag}", keys)
             elif count == 1:
                 row[layout.group[tag]] = sub.sourceline
                 self.members(child, sub, f"{path}/{tag}", row, layout, keys)
