@@ -23,8 +23,10 @@ def _show(findings, limit: int = 10) -> str:
     return "\n".join(f"{f.code} {f.child_id} {f.path}: {f.message}" for f in findings[:limit])
 
 
-@pytest.mark.parametrize("year", SUPPORTED)
-@pytest.mark.parametrize("children, seed", [(300, 1), (40, 2)])
+# A few hundred children, and a small return where the last child must make up the disability
+# codes (2887Q, 2888Q) and the pre-proceedings block (8995Q, 9000Q) the others did not bring.
+@pytest.mark.parametrize("year, children, seed", [(year, 250, 1) for year in SUPPORTED]
+                         + [("2023-24", 30, 2), ("2026-27", 30, 2)])
 def test_generated_return_is_clean(year, children, seed):
     findings = _findings(synth.generate(children, seed, year).xml)
     assert findings == [], _show(findings)
@@ -32,7 +34,7 @@ def test_generated_return_is_clean(year, children, seed):
 
 @pytest.mark.parametrize("year, rate, seed", [(year, 0.3, 5) for year in SUPPORTED] + [("2026-27", 1.0, 6)])
 def test_every_breach_is_found_and_nothing_else(year, rate, seed):
-    result = synth.generate(300, seed, year, rate)
+    result = synth.generate(250, seed, year, rate)
     assert result.breaches
     got = Counter((f.code, f.child_id) for f in _findings(result.xml))
     want = Counter((b["code"], b["child_id"]) for b in result.breaches)
@@ -44,8 +46,8 @@ def test_breaches_cover_a_spread_of_rules_and_the_schema():
     result = synth.generate(400, 3, "2026-27", 1.0)
     kinds = Counter(b["kind"] for b in result.breaches)
     codes = {b["code"] for b in result.breaches}
-    assert len(kinds) >= 40
-    assert len(codes) >= 40
+    assert len(kinds) >= 45
+    assert len(codes) >= 42
     assert "SCHEMA" in codes
     assert {"8510", "8875", "2885", "8608", "8610", "4220", "8568", "8790", "1510"} <= codes
     for breach in result.breaches:
@@ -137,7 +139,7 @@ def test_returns_look_like_a_local_authoritys():
     for child in kids:
         if child.find("ChildIdentifiers/ExpectedPersonBirthDate") is not None:
             assert child.findtext("ChildIdentifiers/Sex") == "U"
-    assert len({k.findtext("ChildIdentifiers/Ethnicity") for k in kids}) >= 18
+    assert len({k.findtext("ChildCharacteristics/Ethnicity") for k in kids}) >= 18
     assert len({e.findtext("ReferralSource") for e in episodes}) >= 20
     factors = Counter(f.text for f in root.iter("AssessmentFactors"))
     assert not {"8A", "18A", "19A"} & set(factors)

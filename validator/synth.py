@@ -29,22 +29,25 @@ Proportions (chosen to look like a local authority's return; all are per child o
 * Disabilities on born children with a non-NFA episode: NONE 86%, else one to three codes; all-NFA
   children have NONE or no Disabilities group. The return always uses 8+ codes other than NONE
   with some child having two (2887Q, 2888Q): a tiny return gives its last child the missing ones.
-* Episodes per child: one 78%, two 18%, three 4% (fewer when the year runs out). 7% of referrals
-  are NFA (closed the same day or within three days, RC7). 30% of first episodes were opened
-  before the census period (a CIN plan or child protection plan running on 1 April, or an
-  assessment authorised after it). 45% of a child's final non-NFA episodes are left open.
+* Episodes per child: one, two or three drawn 70/22/8%; as an open episode ends the sequence and
+  the year runs out, returns hold about 84% one, 14% two, 2% three. 8% of referrals are drawn NFA
+  (about 6% of episodes; closed the same day or within three days, RC7). 30% of first episodes
+  were opened before the census period (a CIN plan or child protection plan running on 1 April, or
+  an assessment authorised after it). 45% of a child's final non-NFA episodes may stay open;
+  about 44% of all episodes are open at the ReferenceDate.
 * Referral sources: police 29%, schools 20%, health 14%, LA services 13%, family/individuals 9%,
   others the rest. Primary need: N1 50%, N5 14%, N2 9%, N4 9%, N9 6%, N3 4%, N8 3%, N0 2.5%.
 * Episode paths (episodes starting in the period): section 47 enquiry 22%, assessment then closed
   RC8/RC9 30%, assessment then CIN plan 38%, assessment then closed otherwise 8%, transfer-in with
   an episode-level ICPC and a protection plan 2%. 8% of CIN plans step up to a section 47 and a
   protection plan.
-* Assessments start 0-10 working days after the referral; 70% are authorised in 10-45 working
-  days, 15% in fewer, 15% later (never left unauthorised past 45 working days at the ReferenceDate).
+* Assessments start 0-10 working days after the referral; 70% are drawn to take 10-45 working
+  days, 15% fewer, 15% 46-80 (about 87% are authorised within 45); none is left unauthorised past
+  45 working days at the ReferenceDate (8670Q).
   1-4 factors from the current list (8B-8F and 24A included; never 8A, 18A or 19A); factor 21 only
   alone, and only on single-assessment episodes closed RC8/RC9 (45% of those).
-* Section 47: 72% go to an ICPC, 82% of those within 5-15 working days (others 16-25), on a working
-  day; the InitialCPCtarget (90% recorded) is 15 working days after the start. 78% of ICPCs start a
+* Section 47: 72% go to an ICPC, 82% of those drawn within 5-15 working days (others 16-25), held on
+  a working day; the InitialCPCtarget (90% recorded) is 15 working days after the start. 78% of ICPCs start a
   child protection plan on the ICPC date (rule 2885); the rest lead to a CIN plan or closure. An
   enquiry still waiting for its ICPC at the ReferenceDate is at most 15 working days old.
 * Child protection plans: first review 50-85 days after the start, then every 165-190 days (reviews
@@ -56,6 +59,11 @@ Proportions (chosen to look like a local authority's return; all are per child o
 
 Breach catalogue (error_rate > 0): each breach names the findings it must raise
 ------------------------------------------------------------------------------
+About R of the children get a breach (a child none of the kinds fits is left alone, which is
+rare). The kind is drawn, by weight, among those that fit the child; kinds needing rarer records
+(plans, pre-proceedings, unborn children) weigh more, so that every kind turns up in a few hundred
+children, and schema-only breaches make up about 15% of them. The duplicate breaches (8510, 1520)
+copy the LAchildID or UPN of the child before, so they give a finding on both children.
 Rule breaches: missing PrimaryNeedCode (8610), invalid PrimaryNeedCode (8650), ReferralSource
 (8866), ReasonForClosure (8640), missing ReasonForClosure (8805), closure before referral (8630),
 assessment authorised before it started (8608), assessment before the referral (1103), section 47
@@ -65,7 +73,7 @@ it starts (4011), protection plan ending before it starts (8925), review on the 
 (8841), repeated factor (8898), factor 21 with others (8869, plus 8873Q when it applies), factors on
 an unauthorised assessment (8614), assessment open too long (8670Q), ICPC overdue (8675Q), episodes
 overlapping (8820), duplicated LAchildID (8510, one finding on each child), missing LAchildID (8500),
-LAchildID too long (1570) or not alphanumeric (1580), UPN check letter (1510), LA code (1530), a
+LAchildID too long (1570) or not alphanumeric (1580) from 2024-25, UPN check letter (1510), LA code (1530), a
 letter inside the digits (1540), duplicated UPN (1520, both children), badly formed FormerUPN
 (1560Q), invalid ethnicity (4220), sex/gender (4180), unborn child not Sex U (8750), disabilities
 NONE with another code (8790, one per other code), repeated (8794), invalid or missing (8540),
@@ -218,6 +226,18 @@ class _Calendar:
         return text
 
 
+_TRUE, _FALSE = ("true", "1"), ("false", "0")  # the valid spellings of each boolean value
+
+
+def _mixture(rng: random.Random, *parts: tuple[float, int, int]) -> int:
+    """A whole number from a mixture of ranges: parts are (cumulative probability, low, how many)."""
+    r = rng.random()
+    for edge, low, count in parts:
+        if r < edge:
+            break
+    return low + int(rng.random() * count)
+
+
 def _weekday(day: int) -> int:
     return (day - 1) % 7  # Monday 0 ... Sunday 6, as date.weekday()
 
@@ -235,8 +255,9 @@ class Synthetic:
 def generate(children: int, seed: int, year: str, error_rate: float = 0.0) -> Synthetic:
     """A whole synthetic return for `year` with `children` children, as bytes, and its breaches."""
     breaches: list[dict] = []
-    text = "".join(_Generator(children, seed, year, error_rate).chunks(breaches))
-    return Synthetic(xml=text.encode("ascii"), breaches=breaches)
+    generator = _Generator(children, seed, year, error_rate)
+    xml = b"".join(chunk.encode("ascii") for chunk in generator.chunks(breaches))
+    return Synthetic(xml=xml, breaches=breaches)
 
 
 def manifest_path(path: str | Path) -> Path:
@@ -532,7 +553,7 @@ class _Generator:
             c["eps"] = self._episodes(ref, carried=carried, count=count)
             if c["death"] is not None:
                 self._close_at_death(c["eps"][-1], c["death"])
-            all_nfa = all(ep["nfa"] == "true" for ep in c["eps"])
+            all_nfa = all(ep["nfa"] in _TRUE for ep in c["eps"])
             c["sex"] = self._sex()
             c["eth"] = ETHNICITY.draw(rng)
             if all_nfa:
@@ -549,6 +570,7 @@ class _Generator:
                 c["dis"] = codes
             self._identifiers(c, all_nfa)
         c["id"] = self._new_id()
+        c["id0"], c["upn0"] = c["id"], c["upn"]  # as drawn, before any breach
         return c
 
     def _ref_day(self, day: int, limit: int) -> int:
@@ -651,8 +673,7 @@ class _Generator:
     def _assess(self, ep: dict, start: int) -> int | None:
         """An assessment starting on `start`; its authorisation date, or None while it is open."""
         rng, cal = self.rng, self.cal
-        r = rng.random()
-        days = 10 + int(rng.random() * 36) if r < 0.70 else (1 + int(rng.random() * 9) if r < 0.85 else 46 + int(rng.random() * 35))
+        days = _mixture(rng, (0.70, 10, 36), (0.85, 1, 9), (1.0, 46, 35))  # working days
         auth = cal.add(start, days)
         h = self.horizon
         if auth > h:
@@ -698,8 +719,7 @@ class _Generator:
     def _cin_plan(self, ep: dict, start: int, minimum_end: int | None = None) -> int | None:
         """A CIN plan from `start`; its end date, or None while it is open."""
         rng = self.rng
-        r = rng.random()
-        days = 30 + int(rng.random() * 90) if r < 0.3 else (120 + int(rng.random() * 180) if r < 0.8 else 300 + int(rng.random() * 300))
+        days = _mixture(rng, (0.3, 30, 90), (0.8, 120, 180), (1.0, 300, 300))
         end = self.cal.next_wd(start + days)
         if minimum_end is not None:
             end = max(end, minimum_end)
@@ -713,8 +733,7 @@ class _Generator:
     def _cpp(self, ep: dict, start: int, minimum_end: int | None = None) -> int | None:
         """A child protection plan from `start`; its end date, or None while it is open."""
         rng, cal = self.rng, self.cal
-        r = rng.random()
-        days = 60 + int(rng.random() * 120) if r < 0.25 else (180 + int(rng.random() * 220) if r < 0.7 else 400 + int(rng.random() * 320))
+        days = _mixture(rng, (0.25, 60, 120), (0.7, 180, 220), (1.0, 400, 320))
         end = cal.next_wd(start + days)
         if minimum_end is not None:
             end = max(end, minimum_end)
@@ -779,7 +798,10 @@ class _Generator:
         rng, cal = self.rng, self.cal
         ep = self._new_episode(ref, nfa=False)
         h = self.horizon
-        assess_start = cal.next_wd(ref) if rng.random() < 0.3 else cal.add(ref, 1 + int(rng.random() * 3) if rng.random() < 0.7 else 4 + int(rng.random() * 7))
+        if rng.random() < 0.3:
+            assess_start = cal.next_wd(ref)
+        else:
+            assess_start = cal.add(ref, _mixture(rng, (0.7, 1, 3), (1.0, 4, 7)))
         r = rng.random()
         if self.force_pp:
             r = 0.1
@@ -974,17 +996,17 @@ class _Generator:
         """One breach on this child, chosen among those that apply; the findings it must raise."""
         rng = self.rng
         options = list(self.catalogue)
+        total = sum(option[1] for option in options)
         while options:
-            total = sum(weight for _, weight, _, _ in options)
             x = rng.random() * total
-            for i, (kind, weight, method, _) in enumerate(options):
-                x -= weight
+            for i, option in enumerate(options):
+                x -= option[1]
                 if x < 0:
                     break
-            kind, _, method, _ = options.pop(i)
+            kind, weight, method, _ = options.pop(i)
+            total -= weight
             result = method(self, c)
             if result:
-                c["breached"] = True
                 return [{"kind": kind, "code": code, "child_id": child_id, "description": text}
                         for code, child_id, text in result]
         return []
@@ -1043,7 +1065,6 @@ def _latest(ep: dict) -> int:
 # it) and names every finding the change must raise: (code, LAchildID, description). The notes
 # say why nothing else fires.
 
-_FALSE = ("false", "0")
 
 
 def _pick(g: _Generator, items: list):
@@ -1122,11 +1143,11 @@ def _b_missing_reason(g, c):
 def _b_closure_before_referral(g, c):
     # an NFA episode holds nothing else (8565), and its referral date is kept (8820, 8569Q)
     ps = g.cal.ps
-    ep = _pick(g, [ep for ep in c["eps"] if ep["nfa"] == "true" and ep["close"] is not None and ep["ref"] - 1 >= ps])
+    ep = _pick(g, [ep for ep in c["eps"] if ep["nfa"] in _TRUE and ep["close"] is not None and ep["ref"] - 1 >= ps])
     if ep is None:
         return None
     ep["close"] = max(ps, ep["ref"] - 1 - int(g.rng.random() * 7))
-    return [("8630", c["id"], f"NFA episode closed {g.cal.iso(ep['close'])}, before its referral {g.cal.iso(ep['ref'])}")]
+    return [("8630", c["id"], f"NFA episode closed {g.cal.iso(ep['close'])}, before its referral")]
 
 
 def _b_auth_before_start(g, c):
@@ -1136,7 +1157,7 @@ def _b_auth_before_start(g, c):
     if s is None:
         return None
     s["auth"] = max(ps, s["start"] - 1 - int(g.rng.random() * 5))  # still in the period (8696)
-    return [("8608", c["id"], f"assessment authorised {g.cal.iso(s['auth'])}, before it started {g.cal.iso(s['start'])}")]
+    return [("8608", c["id"], f"assessment authorised {g.cal.iso(s['auth'])}, before it started")]
 
 
 def _b_assessment_before_referral(g, c):
@@ -1152,17 +1173,26 @@ def _b_assessment_before_referral(g, c):
     s["start"] = ep["ref"] - 1 - int(g.rng.random() * 10)
     if s["review"] is not None and s["review"] <= s["start"]:
         s["review"] = None
-    return [("1103", c["id"], f"assessment started {g.cal.iso(s['start'])}, before the referral {g.cal.iso(ep['ref'])}")]
+    return [("1103", c["id"], f"assessment started {g.cal.iso(s['start'])}, before the referral")]
 
 
 def _b_s47_before_referral(g, c):
-    # an enquiry with an ICPC or no ICPC needed: no pending enquiry to query (8675Q, 8740)
-    found = [(ep, s) for ep in c["eps"] for s in ep["s47"] if s["icpc"] is not None or s["notreq"] == "true"]
+    # an enquiry with an ICPC or no ICPC needed: no pending enquiry to query (8675Q, 8740); moved
+    # earlier, it must not come to cover another enquiry of the episode (8890)
+    found = []
+    for ep in c["eps"]:
+        for s in ep["s47"]:
+            if s["icpc"] is None and s["notreq"] != "true":
+                continue
+            start = ep["ref"] - 1 - int(g.rng.random() * 5)
+            if s["icpc"] is not None and any(o is not s and start <= o["start"] <= s["icpc"] for o in ep["s47"]):
+                continue
+            found.append((ep, s, start))
     if not found:
         return None
-    ep, s = _pick(g, found)
-    s["start"] = ep["ref"] - 1 - int(g.rng.random() * 5)
-    return [("2889", c["id"], f"section 47 started {g.cal.iso(s['start'])}, before the referral {g.cal.iso(ep['ref'])}")]
+    ep, s, start = _pick(g, found)
+    s["start"] = start
+    return [("2889", c["id"], f"section 47 started {g.cal.iso(s['start'])}, before the referral")]
 
 
 def _b_icpc_weekend(g, c):
@@ -1245,7 +1275,7 @@ def _b_cin_overlaps_cpp_end(g, c):
     if _review_clash(g, ep):
         q["start"] = old
         return None
-    return [("4016", c["id"], f"CIN plan starts {g.cal.iso(q['start'])}, while the protection plan runs to {g.cal.iso(p['end'])}")]
+    return [("4016", c["id"], f"CIN plan starts {g.cal.iso(q['start'])}, inside a protection plan")]
 
 
 def _b_cin_overlaps_cpp_start(g, c):
@@ -1401,8 +1431,8 @@ def _b_episodes_overlap(g, c):
 
 
 def _b_duplicate_id(g, c):
-    donor = g.prev
-    if donor is None or donor.get("breached") or donor.get("donor") or not donor["id"]:
+    donor = g.prev  # its own breach, if any, must have left its LAchildID alone
+    if donor is None or donor.get("donor") or donor["id"] != donor["id0"]:
         return None
     donor["donor"] = True
     c["id"] = donor["id"]
@@ -1451,14 +1481,14 @@ def _b_upn_letter_in_digits(g, c):
 
 
 def _b_duplicate_upn(g, c):
-    donor = g.prev
-    if donor is None or donor.get("breached") or donor.get("donor") or donor["upn"] is None:
+    donor = g.prev  # its own breach, if any, must have left its UPN alone
+    if donor is None or donor.get("donor") or donor["upn"] is None or donor["upn"] != donor["upn0"]:
         return None
     donor["donor"] = True
     c["upn"] = donor["upn"]
     c["unknown"] = None
     return [("1520", c["id"], f"UPN {c['upn']} shared with the child before"),
-            ("1520", donor["id"], f"UPN {c['upn']} shared with the child after")]
+            ("1520", donor["id"] or None, f"UPN {c['upn']} shared with the child after")]
 
 
 def _b_former_upn(g, c):
@@ -1527,7 +1557,7 @@ def _b_missing_disabilities(g, c):
 
 
 def _b_un7_open_case(g, c):
-    if not any(ep["nfa"] != "true" for ep in c["eps"]):
+    if all(ep["nfa"] in _TRUE for ep in c["eps"]):
         return None
     c["upn"], c["unknown"] = None, "UN7"
     return [("8772", c["id"], "UPNunknown UN7 though a referral went further")]
@@ -1680,61 +1710,63 @@ def _b_pp_no_review_count(g, c):
 _LATER = ("2024-25", "2025-26", "2026-27")
 _PP = ("2026-27",)
 
-# (kind, weight, function, years or None for every year)
+# (kind, weight, function, years or None for every year). A child's breach is drawn among the kinds
+# that apply to it, by weight; breaches needing rarer records (plans, pre-proceedings, unborn
+# children) weigh more so that each kind turns up, and schema-only breaches are about 14%.
 _CATALOGUE = [
-    ("missing-primary-need", 4, _b_missing_need, None),
-    ("invalid-primary-need", 2, _b_invalid_need, None),
-    ("invalid-referral-source", 2, _b_invalid_source, None),
-    ("invalid-reason-for-closure", 2, _b_invalid_reason, None),
-    ("missing-reason-for-closure", 2, _b_missing_reason, None),
-    ("closure-before-referral", 3, _b_closure_before_referral, None),
-    ("assessment-authorised-before-start", 3, _b_auth_before_start, None),
-    ("assessment-before-referral", 2, _b_assessment_before_referral, None),
-    ("section47-before-referral", 2, _b_s47_before_referral, None),
-    ("icpc-on-weekend", 3, _b_icpc_weekend, None),
-    ("icpc-target-on-weekend", 2, _b_target_weekend, None),
-    ("plan-without-matching-icpc", 3, _b_cpp_without_icpc, None),
-    ("cin-plan-starts-inside-protection-plan", 2, _b_cin_overlaps_cpp_end, None),
-    ("protection-plan-starts-inside-cin-plan", 2, _b_cin_overlaps_cpp_start, None),
-    ("cin-plan-ends-before-start", 2, _b_cin_end_before_start, None),
-    ("protection-plan-ends-before-start", 2, _b_cpp_end_before_start, None),
-    ("review-on-plan-start", 2, _b_review_on_start, None),
-    ("repeated-factor", 2, _b_repeated_factor, None),
-    ("factor-21-with-others", 2, _b_factor_21_with_others, None),
-    ("factors-on-unauthorised-assessment", 2, _b_factors_unauthorised, None),
-    ("assessment-overdue", 1.5, _b_assessment_overdue, None),
-    ("icpc-overdue", 1.5, _b_icpc_overdue, None),
-    ("episodes-overlap", 2, _b_episodes_overlap, None),
-    ("duplicate-lachildid", 2, _b_duplicate_id, None),
+    ("missing-primary-need", 1, _b_missing_need, None),
+    ("invalid-primary-need", 1, _b_invalid_need, None),
+    ("invalid-referral-source", 1, _b_invalid_source, None),
+    ("invalid-reason-for-closure", 2.5, _b_invalid_reason, None),
+    ("missing-reason-for-closure", 2.5, _b_missing_reason, None),
+    ("closure-before-referral", 14, _b_closure_before_referral, None),
+    ("assessment-authorised-before-start", 1.5, _b_auth_before_start, None),
+    ("assessment-before-referral", 1.5, _b_assessment_before_referral, None),
+    ("section47-before-referral", 11, _b_s47_before_referral, None),
+    ("icpc-on-weekend", 20, _b_icpc_weekend, None),
+    ("icpc-target-on-weekend", 11, _b_target_weekend, None),
+    ("plan-without-matching-icpc", 22, _b_cpp_without_icpc, None),
+    ("cin-plan-starts-inside-protection-plan", 35, _b_cin_overlaps_cpp_end, None),
+    ("protection-plan-starts-inside-cin-plan", 80, _b_cin_overlaps_cpp_start, None),
+    ("cin-plan-ends-before-start", 8, _b_cin_end_before_start, None),
+    ("protection-plan-ends-before-start", 80, _b_cpp_end_before_start, None),
+    ("review-on-plan-start", 11, _b_review_on_start, None),
+    ("repeated-factor", 1.5, _b_repeated_factor, None),
+    ("factor-21-with-others", 1, _b_factor_21_with_others, None),
+    ("factors-on-unauthorised-assessment", 11, _b_factors_unauthorised, None),
+    ("assessment-overdue", 5, _b_assessment_overdue, None),
+    ("icpc-overdue", 80, _b_icpc_overdue, None),
+    ("episodes-overlap", 10, _b_episodes_overlap, None),
+    ("duplicate-lachildid", 1, _b_duplicate_id, None),
     ("missing-lachildid", 1, _b_missing_id, None),
-    ("lachildid-too-long", 1.5, _b_long_id, _LATER),
-    ("lachildid-not-alphanumeric", 1.5, _b_id_not_alphanumeric, _LATER),
-    ("upn-check-letter", 3, _b_upn_check_letter, None),
-    ("upn-la-code", 2, _b_upn_la_code, None),
+    ("lachildid-too-long", 1, _b_long_id, _LATER),
+    ("lachildid-not-alphanumeric", 1, _b_id_not_alphanumeric, _LATER),
+    ("upn-check-letter", 1.5, _b_upn_check_letter, None),
+    ("upn-la-code", 1.5, _b_upn_la_code, None),
     ("upn-letter-in-digits", 1.5, _b_upn_letter_in_digits, None),
-    ("duplicate-upn", 1.5, _b_duplicate_upn, None),
+    ("duplicate-upn", 2, _b_duplicate_upn, None),
     ("former-upn-format", 1.5, _b_former_upn, None),
-    ("invalid-ethnicity", 3, _b_invalid_ethnicity, None),
-    ("invalid-sex", 2, _b_invalid_sex, None),
-    ("unborn-sex-not-unknown", 1, _b_unborn_sex, None),
-    ("disability-none-with-other", 2, _b_none_with_other, None),
-    ("repeated-disability", 1.5, _b_repeated_disability, None),
-    ("invalid-disability", 2, _b_invalid_disability, None),
-    ("missing-disabilities", 1, _b_missing_disabilities, None),
-    ("un7-with-further-action", 1.5, _b_un7_open_case, None),
+    ("invalid-ethnicity", 1, _b_invalid_ethnicity, None),
+    ("invalid-sex", 1, _b_invalid_sex, None),
+    ("unborn-sex-not-unknown", 70, _b_unborn_sex, None),
+    ("disability-none-with-other", 1, _b_none_with_other, None),
+    ("repeated-disability", 1, _b_repeated_disability, None),
+    ("invalid-disability", 1, _b_invalid_disability, None),
+    ("missing-disabilities", 1.5, _b_missing_disabilities, None),
+    ("un7-with-further-action", 1, _b_un7_open_case, None),
     ("school-age-un1", 1.5, _b_school_age_un1, None),
-    ("referral-nfa-spelling", 3, _b_nfa_spelling, None),
-    ("referral-nfa-missing", 1, _b_nfa_missing, None),
-    ("invalid-category-of-abuse", 2, _b_invalid_category, None),
-    ("previous-cpp-empty", 1, _b_previous_cpp_empty, None),
-    ("invalid-date", 4, _b_invalid_date, None),
-    ("elements-out-of-order", 4, _b_out_of_order, None),
-    ("upn-too-short", 2, _b_upn_short, None),
+    ("referral-nfa-spelling", 1, _b_nfa_spelling, None),
+    ("referral-nfa-missing", 1.5, _b_nfa_missing, None),
+    ("invalid-category-of-abuse", 9, _b_invalid_category, None),
+    ("previous-cpp-empty", 9, _b_previous_cpp_empty, None),
+    ("invalid-date", 3.5, _b_invalid_date, None),
+    ("elements-out-of-order", 2.5, _b_out_of_order, None),
+    ("upn-too-short", 2.5, _b_upn_short, None),
     ("other-year-gender-element", 1.5, _b_other_year_gender, None),
-    ("pp-letter-before-start", 1, _b_pp_letter_before_start, _PP),
-    ("pp-no-fgdm-offer", 1, _b_pp_no_offer, _PP),
-    ("pp-no-fgdm-facilitated", 1, _b_pp_no_facilitated, _PP),
-    ("pp-invalid-outcome", 1, _b_pp_outcome, _PP),
-    ("pp-court-before-step-decision", 1, _b_pp_court_before_step, _PP),
-    ("pp-no-review-count", 1, _b_pp_no_review_count, _PP),
+    ("pp-letter-before-start", 80, _b_pp_letter_before_start, _PP),
+    ("pp-no-fgdm-offer", 70, _b_pp_no_offer, _PP),
+    ("pp-no-fgdm-facilitated", 80, _b_pp_no_facilitated, _PP),
+    ("pp-invalid-outcome", 80, _b_pp_outcome, _PP),
+    ("pp-court-before-step-decision", 80, _b_pp_court_before_step, _PP),
+    ("pp-no-review-count", 70, _b_pp_no_review_count, _PP),
 ]
