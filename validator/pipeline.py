@@ -171,6 +171,7 @@ def _report(document: Document, tables, schema_findings, options: Options, pendi
     ruleset = load_ruleset(year.name)
     rules = selected_rules(ruleset, options.select, options.ignore)
     with Session(year, tables, year_code_lists(year.name)) as session:
+        tables.clear()  # the session holds its own copy; the Arrow columns can go
         if pending is not None:
             schema_findings = pending.result()
         schema_findings = schema_findings or []
