@@ -134,3 +134,11 @@ def test_synth_command_writes_a_clean_return_and_a_manifest(tmp_path):
     assert code == 0 and (tmp_path / "broken.xml.breaches.yaml").exists()
     assert run(broken, "--no-indicators")[0] == 1
     assert run("synth", "--children", "5", "-o", target, "--year", "2030-31")[0] == 2
+
+
+def test_github_annotations_are_the_default_inside_github_actions():
+    result = subprocess.run([sys.executable, "-m", "validator", str(ROOT / "fixtures" / "broken-2025-26.xml"),
+                             "--no-indicators"], capture_output=True, text=True,
+                            env={**__import__("os").environ, "GITHUB_ACTIONS": "true"})
+    assert result.returncode == 1
+    assert result.stdout.startswith("::error file=") and "title=8610" in result.stdout
