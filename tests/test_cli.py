@@ -1,6 +1,7 @@
 """The command line: exit codes, the JSON contract, output files and one-line errors."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ CLEAN = ROOT / "fixtures" / "clean-2025-26.xml"
 
 def run(*args, cwd=None):
     result = subprocess.run([sys.executable, "-m", "validator", *map(str, args)], capture_output=True, text=True,
-                            cwd=cwd)
+                            cwd=cwd, env={**os.environ, "GITHUB_ACTIONS": ""})
     return result.returncode, result.stdout, result.stderr
 
 
