@@ -250,3 +250,5 @@ def _validate_or_error(path, options: dict) -> Report | InputError:
         return validate(path, **options)
     except InputError as exc:
         return exc
+    except Exception as exc:  # noqa: BLE001 - one file's failure must not hide the other files' reports
+        return InputError(f"{path}: internal error, the file could not be checked: {type(exc).__name__}: {exc}")
