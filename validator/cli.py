@@ -220,17 +220,24 @@ def synth(
 def main() -> None:
     try:
         if sys.argv[1:2] == ["synth"]:  # the one subcommand; everything else is a check of files
-            synth_app(args=sys.argv[2:], prog_name="cin-validate synth")
-            return
-        glued = _glued_option_value(sys.argv[1:])
-        if glued:
-            typer.echo(f"cin-validate: {glued}", err=True)
-            sys.exit(2)
-        app()
+            code = synth_app(args=sys.argv[2:], prog_name="cin-validate synth", standalone_mode=False)
+        else:
+            glued = _glued_option_value(sys.argv[1:])
+            if glued:
+                typer.echo(f"cin-validate: {glued}", err=True)
+                sys.exit(2)
+            code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # a usage error: one line, as for any file that cannot be checked
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        typer.echo(f"cin-validate: {' '.join(message.split())} (see cin-validate --help)", err=True)
+        sys.exit(2)
+    except typer.Abort:
+        sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - a bug must still end in one line, not a traceback
         typer.echo(f"cin-validate: internal error, the file could not be checked: {type(exc).__name__}: {exc}",
                    err=True)
         sys.exit(2)
+    sys.exit(code or 0)
 
 
 if __name__ == "__main__":
