@@ -324,5 +324,7 @@ def validate_file(path: str, year_name: str) -> list[Finding]:
     """Parse a return and validate it, for a worker process that owns its own copy of the tree."""
     from .load import safe_parser
 
-    tree = etree.parse(path, safe_parser())
+    # Read through a Python file object: libxml2 given a file name would unpack a gzip file by itself.
+    with open(path, "rb") as stream:
+        tree = etree.parse(stream, safe_parser())
     return validate_tree(tree, CollectionYear(year_name), consume=True)
