@@ -27,16 +27,19 @@ class InputError(Exception):
 # collect_ids stays at its default (True) everywhere: with libxml2 2.14, switching ID collection off
 # makes the parser read a document's external DTD (a `<!DOCTYPE Message SYSTEM "file">`) and
 # external parameter entities, even with load_dtd=False.
+SAFE_OPTIONS = dict(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+)
+
+
 def safe_parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    return etree.XMLParser(**SAFE_OPTIONS)
 
 
 class _RefuseExternal(etree.Resolver):
@@ -72,9 +75,7 @@ class Document:
 def iterparse(source, events=("start", "end"), tag=None):
     """An iterparse over a file (path or binary stream) with the same safe settings as the parser."""
     events = etree.iterparse(
-        str(source) if isinstance(source, os.PathLike) else source, events=events, tag=tag,
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
-        remove_comments=True, remove_pis=True,
+        str(source) if isinstance(source, os.PathLike) else source, events=events, tag=tag, **SAFE_OPTIONS,
     )
     events.resolvers.add(_RefuseExternal())
     return events
