@@ -23,7 +23,7 @@ from .load import Document, InputError, check_readable, iterparse, load, open_la
 from .report import ERROR, Finding, Report
 from .rules import Rule, Ruleset, load_ruleset
 from .schema import code_lists, validate_file, validate_tree
-from .tables import extract, stream
+from .tables import extract, read_bytes, stream
 
 YEAR_CODE = "YEAR"  # the team's own code for a Header Year that disagrees with the chosen year
 
@@ -121,27 +121,37 @@ def check_document(document: Document, options: Options = Options()) -> Report:
 
 
 def check_large(document: Document, options: Options = Options()) -> Report:
-    """Check a large return with both cores: the schema stage in a worker process that parses
-    the file for itself, while this process streams the file into tables and runs the rules."""
+    """Check a large return with both cores: a worker process parses the file with libxml2 (the
+    well-formedness check of record) and validates it against the XSD, while this process reads
+    the file into tables and runs the rules."""
     if not options.workers:
-        return _report(document, read_tables(document), validate_file(str(document.path), document.year.name)
-                       if options.schema else [], options)
+        schema_findings = validate_file(str(document.path), document.year.name, document.name, options.schema)
+        return _report(document, read_tables(document, parsed=True), schema_findings, options)
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending = pool.submit(validate_file, str(document.path), document.year.name) if options.schema else None
+        pending = pool.submit(validate_file, str(document.path), document.year.name, document.name, options.schema)
         try:
-            tables = read_tables(document)
+            tables = read_tables(document, parsed=True)
         except InputError:
-            if pending:
-                pending.cancel()
+            pending.cancel()
             raise
-        report = _report(document, tables, None, options, pending)
-    return report
+        # A file that is not well-formed raises InputError here, whatever the tables held.
+        return _report(document, tables, None, options, pending)
 
 
-def read_tables(document: Document):
-    """The tables of a return: from its tree when parsed whole, else streamed from its file."""
+def read_tables(document: Document, parsed: bool = False):
+    """The tables of a return: from its tree when parsed whole, else read from its file.
+
+    A file is read by the compiled reader when it is built and takes the file; `parsed` says the
+    caller has libxml2 parse the file as well, since that reader does not check well-formedness.
+    Otherwise (or when the compiled reader declines) the file is streamed through lxml.
+    """
     if document.tree is not None:
         return extract(document.root)
+    if not parsed:
+        validate_file(str(document.path), document.year.name, document.name, validate=False)
+    tables = read_bytes(document.path.read_bytes())
+    if tables is not None:
+        return tables
     try:
         return stream(iterparse(document.path, tag=("Header", "Children", "Child")))
     except etree.XMLSyntaxError as exc:

@@ -242,39 +242,57 @@ CHUNK = 500  # children validated together when a large return is validated in p
 _CHILD_INDEX = re.compile(r"^/Message/Children/([A-Za-z_][\w.-]*)(?:\[(\d+)\])?")
 
 
+class _Chunks:
+    """Validates a return of the usual shape (Message: Header, Children) a run of children at a time.
+
+    Each run is moved into a small document of its own with a copy of the Header; lines stay
+    those of the file and paths are renumbered to the whole return. The Header's own breaches are
+    kept from the first run only.
+    """
+
+    def __init__(self, year: CollectionYear, header: etree._Element):
+        self.year, self.header = year, header
+        self.findings: list[Finding] = []
+        self.seen: dict[str, int] = {}  # elements of each name in Children before this run
+        self.first = True
+
+    def add(self, members: list[etree._Element]) -> None:
+        offsets = dict(self.seen)
+        document = etree.Element("Message")
+        document.append(copy.deepcopy(self.header))
+        holder = etree.SubElement(document, "Children")
+        for element in members:
+            holder.append(element)  # moves the element: no copy of the return is made
+            if isinstance(element.tag, str):
+                self.seen[element.tag] = self.seen.get(element.tag, 0) + 1
+        entries = _validate(document.getroottree(), self.year)
+        if not self.first:  # the Header was already checked with the first run
+            entries = [e for e in entries if (e.path or "").startswith("/Message/Children/")]
+        self.first = False
+        self.findings += _findings(document.getroottree(), self.year, entries, offsets)
+
+
+def _usual(root: etree._Element) -> bool:
+    return root.tag == "Message" and [el.tag for el in root] == ["Header", "Children"]
+
+
 def validate_tree(tree: etree._ElementTree, year: CollectionYear, consume: bool = False) -> list[Finding]:
     """Schema findings for a parsed return, in document order.
 
     libxml2 spends time in proportion to an element's position among its siblings to locate each
     breach, so a return with tens of thousands of children and thousands of breaches would take
     minutes. With `consume`, a large return of the usual shape is validated CHUNK children at a
-    time instead, the children being moved out of `tree` (which is unusable afterwards); lines
-    stay those of the file and paths are renumbered to the whole return.
+    time instead, the children being moved out of `tree` (which is unusable afterwards).
     """
     root = tree.getroot()
-    parts = list(root)
-    usual = (root.tag == "Message" and [el.tag for el in parts] == ["Header", "Children"])
-    if not consume or not usual or len(parts[1]) <= CHUNK:
+    if not consume or not _usual(root) or len(root[1]) <= CHUNK:
         return _findings(tree, year, _validate(tree, year), offsets=None)
-    header, children = parts
+    header, children = root
     members = list(children)
-    findings: list[Finding] = []
-    seen: dict[str, int] = {}
+    chunks = _Chunks(year, header)
     for start in range(0, len(members), CHUNK):
-        chunk = members[start:start + CHUNK]
-        offsets = dict(seen)
-        document = etree.Element("Message")
-        document.append(copy.deepcopy(header))
-        holder = etree.SubElement(document, "Children")
-        for element in chunk:
-            holder.append(element)  # moves the element: no copy of the return is made
-            if isinstance(element.tag, str):
-                seen[element.tag] = seen.get(element.tag, 0) + 1
-        entries = _validate(document.getroottree(), year)
-        if start:  # the Header was already checked with the first chunk
-            entries = [e for e in entries if (e.path or "").startswith("/Message/Children/")]
-        findings += _findings(document.getroottree(), year, entries, offsets)
-    return findings
+        chunks.add(members[start:start + CHUNK])
+    return chunks.findings
 
 
 def _validate(tree: etree._ElementTree, year: CollectionYear) -> list:
@@ -320,11 +338,65 @@ def _findings(tree, year: CollectionYear, entries: list, offsets: dict[str, int]
     return findings
 
 
-def validate_file(path: str, year_name: str) -> list[Finding]:
-    """Parse a return and validate it, for a worker process that owns its own copy of the tree."""
-    from .load import safe_parser
+def validate_file(path: str, year_name: str, name: str | None = None, validate: bool = True) -> list[Finding]:
+    """Parse a return from its file and validate it, holding only a run of children at a time.
 
+    For the schema stage of a large return, in a worker process beside the reading of the tables.
+    The parse is also the well-formedness check of record: InputError when the file is not
+    well-formed. With `validate` false the file is only parsed.
+    """
+    from .load import InputError, iterparse, syntax_message
+
+    year = CollectionYear(year_name)
     # Read through a Python file object: libxml2 given a file name would unpack a gzip file by itself.
     with open(path, "rb") as stream:
-        tree = etree.parse(stream, safe_parser())
-    return validate_tree(tree, CollectionYear(year_name), consume=True)
+        events = iterparse(stream, events=("end",), tag=("Header", "Child"))
+        root = header = children = chunks = None
+        waiting = 0  # children read since the last run was validated
+        try:
+            for _, element in events:
+                parent = element.getparent()
+                if root is None:
+                    root = element.getroottree().getroot()
+                if element.tag == "Header":
+                    if parent is root and header is None:
+                        header = element
+                    continue
+                if parent is None or parent.tag != "Children" or parent.getparent() is not root:
+                    continue
+                if not validate:  # only the parse matters: drop each child once read
+                    element.clear(keep_tail=False)
+                    while element.getprevious() is not None:
+                        del parent[0]
+                    continue
+                children = children if children is not None else parent
+                if parent is not children or header is None:
+                    continue  # not the usual shape: left in the tree, settled at the end
+                waiting += 1
+                if waiting >= CHUNK:
+                    # Only up to this child: the parser may already be filling in the next one.
+                    members = []
+                    for member in parent:
+                        members.append(member)
+                        if member is element:
+                            break
+                    chunks = chunks or _Chunks(year, header)
+                    chunks.add(members)
+                    waiting = 0
+            root = events.root
+        except etree.XMLSyntaxError as exc:
+            raise InputError(syntax_message(name or path, exc)) from None
+    if not validate:
+        return []
+    if chunks is None:  # nothing moved: the whole return is still here
+        return validate_tree(root.getroottree(), year, consume=True)
+    if not _usual(root) or root[1] is not children:
+        # Children were validated in runs before the shape turned out to be unusual: start again
+        # with the whole return, as a small one would be validated.
+        with open(path, "rb") as stream:
+            from .load import safe_parser
+            return validate_tree(etree.parse(stream, safe_parser()), year, consume=True)
+    remaining = list(children)
+    if remaining:
+        chunks.add(remaining)
+    return chunks.findings
