@@ -48,10 +48,31 @@ static int buf_reserve(Buf *b, size_t extra) {
     return 0;
 }
 
-static int buf_append(Buf *b, const void *p, size_t n) {
-    if (buf_reserve(b, n)) return -1;
+static inline int buf_append(Buf *b, const void *p, size_t n) {
+    if (b->len + n > b->cap && buf_reserve(b, n)) return -1;
     if (n) memcpy(b->data + b->len, p, n);
     b->len += n;
+    return 0;
+}
+
+/* Fixed-size appends, so the compiler copies in place instead of calling memcpy per value. */
+static inline int buf_push_byte(Buf *b, char v) {
+    if (b->len + 1 > b->cap && buf_reserve(b, 1)) return -1;
+    b->data[b->len++] = v;
+    return 0;
+}
+
+static inline int buf_push_i64(Buf *b, int64_t v) {
+    if (b->len + sizeof v > b->cap && buf_reserve(b, sizeof v)) return -1;
+    memcpy(b->data + b->len, &v, sizeof v);
+    b->len += sizeof v;
+    return 0;
+}
+
+static inline int buf_push_i32(Buf *b, int32_t v) {
+    if (b->len + sizeof v > b->cap && buf_reserve(b, sizeof v)) return -1;
+    memcpy(b->data + b->len, &v, sizeof v);
+    b->len += sizeof v;
     return 0;
 }
 
@@ -168,16 +189,14 @@ static int row_commit(Reader *r, Row *row) {
     for (int c = 0; c < t->ncols; c++) {
         Column *col = &t->cols[c];
         char valid = row->set[c];
-        if (buf_append(&col->valid, &valid, 1)) return -1;
+        if (buf_push_byte(&col->valid, valid)) return -1;
         if (!valid) col->nulls++;
         if (t->is_str[c]) {
             if (valid && buf_append(&col->data, row->scratch.data + row->str_off[c], row->str_len[c])) return -1;
             if (col->data.len > INT32_MAX) return -1;
-            int32_t end = (int32_t)col->data.len;
-            if (buf_append(&col->offsets, &end, sizeof end)) return -1;
+            if (buf_push_i32(&col->offsets, (int32_t)col->data.len)) return -1;
         } else {
-            int64_t v = valid ? row->ints[c] : 0;
-            if (buf_append(&col->data, &v, sizeof v)) return -1;
+            if (buf_push_i64(&col->data, valid ? row->ints[c] : 0)) return -1;
         }
     }
     t->rows++;
@@ -319,11 +338,14 @@ static void start_text(Reader *r, Row *row, int col) {
 /* ---- elements --------------------------------------------------------------------------- */
 
 static int path_push(Reader *r, const char *name, size_t n, int64_t index) {
-    char step[32];
-    if (buf_append(&r->path, "/", 1) || buf_append(&r->path, name, n)) return -1;
+    if (buf_push_byte(&r->path, '/') || buf_append(&r->path, name, n)) return -1;
     if (index > 0) {
-        int k = snprintf(step, sizeof step, "[%lld]", (long long)index);
-        if (buf_append(&r->path, step, k)) return -1;
+        char digits[24];
+        int k = 0;
+        while (index > 0 && k < 20) { digits[k++] = (char)('0' + index % 10); index /= 10; }
+        if (buf_push_byte(&r->path, '[')) return -1;
+        while (k > 0) if (buf_push_byte(&r->path, digits[--k])) return -1;
+        if (buf_push_byte(&r->path, ']')) return -1;
     }
     return 0;
 }

@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Mapping
+from importlib import import_module
+from typing import Callable, Iterator
 
 from ..report import Report
-from . import (csv_format, github_format, html_format, json_format, junit_format, sarif_format, text_format,
-               xlsx_format)
 
-RENDERERS: dict[str, Callable[[list[Report], bool], str | bytes]] = {
-    "text": text_format.render,
-    "json": json_format.render,
-    "csv": csv_format.render,
-    "xlsx": xlsx_format.render,
-    "junit": junit_format.render,
-    "sarif": sarif_format.render,
-    "github": github_format.render,
-    "html": html_format.render,
+Renderer = Callable[[list[Report], bool], "str | bytes"]
+
+_MODULES = {
+    "text": "text_format",
+    "json": "json_format",
+    "csv": "csv_format",
+    "xlsx": "xlsx_format",
+    "junit": "junit_format",
+    "sarif": "sarif_format",
+    "github": "github_format",
+    "html": "html_format",
 }
-FORMATS = tuple(RENDERERS)
+
+
+class _Renderers(Mapping):
+    """Format name -> render function, each module imported when its format is first asked for
+    (the spreadsheet library alone takes longer to load than a small return takes to check)."""
+
+    def __getitem__(self, name: str) -> Renderer:
+        return import_module(f".{_MODULES[name]}", __name__).render
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_MODULES)
+
+    def __len__(self) -> int:
+        return len(_MODULES)
+
+
+RENDERERS: Mapping[str, Renderer] = _Renderers()
+FORMATS = tuple(_MODULES)
 # Formats whose output is bytes, to be written to a file rather than to the terminal.
 BINARY_FORMATS = frozenset({"xlsx"})
