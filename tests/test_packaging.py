@@ -28,6 +28,9 @@ def test_wheel_installs_and_runs_outside_the_repository(tmp_path):
     where = subprocess.run([str(python), "-c", "import validator.paths as p; print(p.rules_dir(), p.schemas_dir())"],
                            capture_output=True, text=True, check=True, cwd=elsewhere).stdout
     assert str(target) in where and str(ROOT) not in where
+    reader = subprocess.run([str(python), "-c", "import validator._tables as t; print(t.__file__)"],
+                            capture_output=True, text=True, cwd=elsewhere)
+    assert reader.returncode == 0 and str(target) in reader.stdout, "the compiled reader is not in the wheel"
     result = subprocess.run([str(target / "bin" / "cin-validate"), str(ROOT / "fixtures" / "clean-2025-26.xml")],
                             capture_output=True, text=True, cwd=elsewhere)
     assert result.returncode == 0, result.stderr
