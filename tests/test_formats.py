@@ -13,6 +13,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -414,3 +415,31 @@ def test_xlsx_takes_text_a_cell_could_not_hold():
     sheet = _workbook([Report(file="r.xml", collection_year="2025-26", findings=[finding])])["Findings"]
     row = _sheet_rows(sheet)[0]
     assert row["message"] == "bad\ufffdbyte" and len(row["values"]) == 32767
+
+
+def test_finding_to_dict_carries_every_output_field():
+    """to_dict is written out by hand for speed; it must keep up with the dataclass."""
+    from dataclasses import asdict
+
+    from validator.report import OUTPUT_FIELDS, Finding, Location
+
+    finding = Finding(code="8510", severity="error", stage="rule", message="m", line=3, path="/a", child_id="C1",
+                      values={"UPN": "x"}, related=[Location(4, "/b")], provisional=True, details=["d"],
+                      explanation="why", element="UPN", candidates=("UPN",))
+    expected = asdict(finding)
+    del expected["candidates"]
+    assert finding.to_dict() == expected
+    assert tuple(finding.to_dict()) == OUTPUT_FIELDS
+
+
+def test_json_is_the_report_model_with_one_finding_per_line():
+    from validator import validate
+    from validator.formats import RENDERERS
+
+    report = validate(Path(__file__).resolve().parent.parent / "fixtures" / "broken-2025-26.xml")
+    text = RENDERERS["json"]([report], False)
+    assert json.loads(text) == json.loads(json.dumps(report.to_dict()))
+    finding_lines = [line for line in text.splitlines() if line.lstrip().startswith('{"code"')]
+    assert len(finding_lines) == len(report.findings) > 0
+    both = json.loads(RENDERERS["json"]([report, report], False))
+    assert isinstance(both, list) and len(both) == 2
