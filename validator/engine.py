@@ -137,11 +137,12 @@ def _create_macros(db: duckdb.DuckDBPyConnection, year: CollectionYear, code_lis
         # position 13 valued by its place in the alphabet without I, O and S; the sum modulo 23
         # picks the letter from that alphabet. NULL unless characters 2-13 are well formed.
         # The twelve products are written out rather than summed over a lambda: a lambda over a list
-        # per row cost more than twice as much. The guard makes every cast below succeed.
+        # per row cost more than twice as much. The guard makes every cast below succeed; they are
+        # TRY_CASTs all the same, because DuckDB may fold a constant argument through both branches.
         "CREATE MACRO upn_check_letter(u) AS (CASE WHEN regexp_full_match(u, '.[0-9]{11}[0-9A-HJ-NP-RT-Z]') "
         "THEN substr('ABCDEFGHJKLMNPQRTUVWXYZ', 1 + ("
-        + " + ".join(f"{k} * CAST(substr(u, {k}, 1) AS INTEGER)" for k in range(2, 13))
-        + " + 13 * CASE WHEN substr(u, 13, 1) BETWEEN '0' AND '9' THEN CAST(substr(u, 13, 1) AS INTEGER) "
+        + " + ".join(f"{k} * TRY_CAST(substr(u, {k}, 1) AS INTEGER)" for k in range(2, 13))
+        + " + 13 * CASE WHEN substr(u, 13, 1) BETWEEN '0' AND '9' THEN TRY_CAST(substr(u, 13, 1) AS INTEGER) "
         "ELSE strpos('ABCDEFGHJKLMNPQRTUVWXYZ', substr(u, 13, 1)) - 1 END) % 23, 1) END)",
     ]
     for statement in statements:
