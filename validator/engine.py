@@ -181,14 +181,19 @@ class Session:
         self.close()
 
     def _load_tables(self, tables: dict[str, pa.Table], prefix: str = "") -> None:
-        for name, spec in SPECS.items():
-            raw = tables[name]
-            self.db.register(f"raw_{prefix}{name}", raw)
+        # Each table is copied and typed on its own, so they are loaded side by side (an Arrow
+        # table registered on a cursor is seen by that cursor only, so each load registers its own).
+        def load(name: str, db: duckdb.DuckDBPyConnection) -> None:
+            spec = SPECS[name]
+            db.register(f"raw_{prefix}{name}", tables[name])
             typed = [f'{_typed(c.element, c.kind)} AS "{c.element}"' for c in spec.columns]
             derived = [f"{expr} AS {alias}" for alias, expr in _DERIVED.get(name, {}).items()]
             select = ", ".join(["*"] + typed + derived)
-            self.db.execute(f"CREATE TABLE {self.schema}.{prefix}{name} AS SELECT {select} FROM raw_{prefix}{name}")
-            self.db.unregister(f"raw_{prefix}{name}")
+            db.execute(f"CREATE TABLE {self.schema}.{prefix}{name} AS SELECT {select} FROM raw_{prefix}{name}")
+            db.unregister(f"raw_{prefix}{name}")
+
+        # The largest first, so the two threads end at about the same time.
+        self.map(load, sorted(SPECS, key=lambda name: -tables[name].num_rows))
 
     def add_previous(self, tables: dict[str, pa.Table]) -> None:
         """Load the previous year's return beside this one, as previous_children, previous_cin_details...
