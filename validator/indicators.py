@@ -479,6 +479,30 @@ def _number(value: Any) -> Any:
     return value
 
 
+def _bands_source(spec: Bands) -> str:
+    return f"SELECT * FROM {spec.source}" + (f" WHERE {spec.where}" if spec.where else "")
+
+
+def _bands_sql(spec: Bands) -> str:
+    counts = ", ".join(f"count(*) FILTER (WHERE {cond}) AS b{i}" for i, (_, cond) in enumerate(spec.bands))
+    return f"WITH src AS ({_bands_source(spec)}) SELECT count(*) AS total, {counts} FROM src"
+
+
+def _percentiles_sql(spec: Bands) -> str:
+    # Nearest rank: the smallest value with at least p% of the values at or below it, i.e.
+    # the value at rank ceil(p x n / 100) (at least 1) in ascending order.
+    picks = ", ".join(f"min(m) FILTER (WHERE rn >= greatest(1, (n * {p} + 99) // 100)) AS q{i}"
+                      for i, (_, p) in enumerate(spec.percentiles))
+    return (f"WITH src AS ({_bands_source(spec)}), ranked AS (SELECT {spec.measure} AS m, "
+            f"row_number() OVER (ORDER BY {spec.measure}) AS rn, count(*) OVER () AS n FROM src) "
+            f"SELECT {picks} FROM ranked")
+
+
+def _code_list_sql(code_list: str) -> str:
+    name = code_list.replace("'", "''")
+    return f"SELECT unnest(code_list('{name}')) AS code"
+
+
 class _Run:
     def __init__(self, session, definitions: Definitions, population: int | None, previous: bool):
         self.session = session
@@ -486,18 +510,74 @@ class _Run:
         self.population = population
         self.previous = previous
         self.results: dict[str, dict] = {}
+        # Answers fetched ahead (see prefetch), by query; a failed query holds its error.
+        self.fetched: dict[tuple[str, str], Any] = {}
+
+    def _fetch(self, kind: str, sql: str, db=None) -> Any:
+        if kind == "scalar":
+            return _number((db or self.session.db).execute(f"SELECT ({sql})").fetchone()[0])
+        return [{k: _number(v) for k, v in row.items()} for row in self.session.query(sql, db=db)]
+
+    def _answer(self, kind: str, sql: str, where: str) -> Any:
+        answer = self.fetched[(kind, sql)] if (kind, sql) in self.fetched else _MISSING
+        try:
+            if answer is _MISSING:
+                answer = self._fetch(kind, sql)
+            elif isinstance(answer, duckdb.Error):
+                raise answer
+        except duckdb.Error as exc:
+            raise IndicatorError(f"{where}: {exc}") from exc
+        return answer
 
     def scalar(self, sql: str, where: str) -> Any:
-        try:
-            return _number(self.session.scalar(f"SELECT ({sql})"))
-        except duckdb.Error as exc:
-            raise IndicatorError(f"{where}: {exc}") from exc
+        return self._answer("scalar", sql, where)
 
     def rows(self, sql: str, where: str) -> list[dict]:
-        try:
-            return [{k: _number(v) for k, v in row.items()} for row in self.session.query(sql)]
-        except duckdb.Error as exc:
-            raise IndicatorError(f"{where}: {exc}") from exc
+        return self._answer("rows", sql, where)
+
+    def queries(self, node: Node) -> Iterator[tuple[str, str]]:
+        """The (kind, SQL) of every query evaluating `node` runs, as evaluate builds them."""
+        if not self.available(node):
+            return
+        for part in node.parts:
+            yield from self.queries(part)
+        if node.value is not None:
+            yield "scalar", node.value
+        elif node.value_of:
+            pass
+        elif node.bands is not None:
+            yield "rows", _bands_sql(node.bands)
+            if node.bands.percentiles:
+                yield "rows", _percentiles_sql(node.bands)
+        if node.denominator is not None:
+            yield "scalar", node.denominator
+        if node.breakdown is not None:
+            yield "rows", node.breakdown.sql
+            if node.breakdown.code_list:
+                yield "rows", _code_list_sql(node.breakdown.code_list)
+        if isinstance(node.excluded, str):
+            yield "scalar", node.excluded
+        elif node.excluded is not None:
+            yield from (("scalar", sql) for _, sql in node.excluded)
+        for name in node.data_quality:
+            yield "scalar", self.definitions.data_quality[name].sql
+
+    def prefetch(self, nodes: tuple[Node, ...]) -> None:
+        """Run every query of the indicators ahead, side by side on the session's threads.
+
+        They read the return's tables and the shared relations only, never each other's answers,
+        so the order they run in cannot change a figure; evaluate then takes the answers from here
+        and still does all the shaping, in the file's order (a failed query raises there, as before).
+        """
+        wanted = list(dict.fromkeys(q for node in nodes for q in self.queries(node)))
+
+        def fetch(query: tuple[str, str], db) -> Any:
+            try:
+                return self._fetch(*query, db=db)
+            except duckdb.Error as exc:
+                return exc
+
+        self.fetched = dict(zip(wanted, self.session.map(fetch, wanted)))
 
     def create_relations(self) -> None:
         db, schema = self.session.db, self.session.schema
@@ -601,22 +681,13 @@ class _Run:
 
     def bands(self, node: Node, out: dict) -> None:
         spec = node.bands
-        source = f"SELECT * FROM {spec.source}" + (f" WHERE {spec.where}" if spec.where else "")
-        counts = ", ".join(f"count(*) FILTER (WHERE {cond}) AS b{i}" for i, (_, cond) in enumerate(spec.bands))
-        row = self.rows(f"WITH src AS ({source}) SELECT count(*) AS total, {counts} FROM src", f"{node.path}.bands")[0]
+        row = self.rows(_bands_sql(spec), f"{node.path}.bands")[0]
         total = row["total"]
         out["value"] = total
         out["breakdown"] = {name: {"value": row[f"b{i}"], "denominator": total, "percent": percent(row[f"b{i}"], total)}
                             for i, (name, _) in enumerate(spec.bands)}
         if spec.percentiles:
-            # Nearest rank: the smallest value with at least p% of the values at or below it, i.e.
-            # the value at rank ceil(p x n / 100) (at least 1) in ascending order.
-            picks = ", ".join(f"min(m) FILTER (WHERE rn >= greatest(1, (n * {p} + 99) // 100)) AS q{i}"
-                              for i, (_, p) in enumerate(spec.percentiles))
-            sql = (f"WITH src AS ({source}), ranked AS (SELECT {spec.measure} AS m, "
-                   f"row_number() OVER (ORDER BY {spec.measure}) AS rn, count(*) OVER () AS n FROM src) "
-                   f"SELECT {picks} FROM ranked")
-            row = self.rows(sql, f"{node.path}.percentiles")[0]
+            row = self.rows(_percentiles_sql(spec), f"{node.path}.percentiles")[0]
             out["percentiles"] = {name: row[f"q{i}"] for i, (name, _) in enumerate(spec.percentiles)}
 
     def rate(self, node: Node, out: dict) -> None:
@@ -636,8 +707,7 @@ class _Run:
     def keys_of(self, breakdown: Breakdown, where: str) -> list[str]:
         keys = []
         if breakdown.code_list:
-            name = breakdown.code_list.replace("'", "''")
-            keys = [row["code"] for row in self.rows(f"SELECT unnest(code_list('{name}')) AS code", where)]
+            keys = [row["code"] for row in self.rows(_code_list_sql(breakdown.code_list), where)]
             if not keys:
                 raise IndicatorError(f"{where}: the year has no code list {breakdown.code_list}")
         return keys + [key for key in breakdown.keys if key not in keys]
@@ -692,6 +762,7 @@ def compute(session, population: int | None = None, previous: bool = False) -> d
     definitions = load_definitions()
     run = _Run(session, definitions, population, previous)
     run.create_relations()
+    run.prefetch(definitions.indicators)
     results = {}
     for node in definitions.indicators:
         result = run.evaluate(node)

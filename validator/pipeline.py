@@ -187,8 +187,8 @@ def _report(document: Document, tables, schema_findings, options: Options, pendi
         schema_findings = schema_findings or []
         if options.fail_fast and schema_findings:
             rules = []
-        for rule in rules:
-            findings += session.run(rule)
+        for rule_findings in session.run_all(rules):
+            findings += rule_findings
         if schema_findings:
             child_ids = session.child_ids()
             for finding in schema_findings:
