@@ -134,7 +134,6 @@ def check_large(document: Document, options: Options = Options()) -> Report:
         except InputError:
             pending.cancel()
             raise
-        # A file that is not well-formed raises InputError here, whatever the tables held.
         return _report(document, tables, None, options, pending)
 
 
@@ -182,24 +181,28 @@ def _report(document: Document, tables, schema_findings, options: Options, pendi
     rules = selected_rules(ruleset, options.select, options.ignore)
     with Session(year, tables, year_code_lists(year.name)) as session:
         tables.clear()  # the session holds its own copy; the Arrow columns can go
-        if pending is not None:
-            schema_findings = pending.result()
-        schema_findings = schema_findings or []
+        if pending is not None and options.fail_fast:  # the rules run only if the schema stage passes
+            schema_findings, pending = pending.result(), None
         if options.fail_fast and schema_findings:
             rules = []
         for rule_findings in session.run_all(rules):
             findings += rule_findings
+        figures = None
+        if options.indicators:
+            if options.previous:
+                _add_previous(session, document, options.previous)
+            figures = indicators.compute(session, population=options.population, previous=bool(options.previous))
+        if pending is not None:
+            # Collected last, so the rules and indicators run while the worker validates; a file
+            # that is not well-formed raises InputError here, whatever the tables held.
+            schema_findings = pending.result()
+        schema_findings = schema_findings or []
         if schema_findings:
             child_ids = session.child_ids()
             for finding in schema_findings:
                 match = _CHILD_STEP.match(finding.path or "")
                 if match:
                     finding.child_id = child_ids.get(int(match.group(1)))
-        figures = None
-        if options.indicators:
-            if options.previous:
-                _add_previous(session, document, options.previous)
-            figures = indicators.compute(session, population=options.population, previous=bool(options.previous))
     findings += schema_findings
     if schema_findings and rules:
         findings = fold_schema_findings(findings, {rule.code: rule for rule in rules})
