@@ -114,3 +114,51 @@ def test_a_file_the_compiled_reader_takes_but_libxml2_rejects_is_refused(monkeyp
     for workers in (True, False):
         with pytest.raises(InputError, match="not well-formed XML at line"):
             validate(path, workers=workers)
+
+
+@pytest.fixture(scope="module")
+def sparse_return(tmp_path_factory):
+    """A return of 1,100 children (under 65,536 lines, where libxml2's own lines are exact) with
+    a few children broken."""
+    from validator.synth import write
+
+    path = tmp_path_factory.mktemp("sparse") / "sparse.xml"
+    write(path, children=1100, seed=7, year="2025-26", error_rate=0.02)
+    return path
+
+
+def test_streaming_schema_stage_locates_sparse_breaches(monkeypatch, sparse_return):
+    """One streaming pass finds the breaches; the children holding them are validated again to
+    locate them: the same lines, paths and messages as validating the whole tree."""
+    from validator import schema
+
+    data = sparse_return.read_bytes()
+    assert data.count(b"\n") < 65_535
+    whole = _whole(data)
+    assert 0 < len(whole) <= schema.STREAMING_BREACHES
+    monkeypatch.setattr(schema, "_validate_in_runs", lambda *a: pytest.fail("fell back to runs"))
+    streamed = [(f.line, f.path, f.message) for f in validate_file(str(sparse_return), "2025-26")]
+    assert sorted(streamed) == sorted(whole)
+
+
+def test_many_breaches_are_validated_in_runs(monkeypatch, sparse_return):
+    from validator import schema
+
+    whole = _whole(sparse_return.read_bytes())
+    monkeypatch.setattr(schema, "STREAMING_BREACHES", 3)
+    calls = []
+    runs = schema._validate_in_runs
+    monkeypatch.setattr(schema, "_validate_in_runs", lambda *a: calls.append(1) or runs(*a))
+    streamed = [(f.line, f.path, f.message) for f in validate_file(str(sparse_return), "2025-26")]
+    assert calls and sorted(streamed) == sorted(whole)
+
+
+def test_streaming_schema_stage_reports_syntax_errors_as_the_parser_does(tmp_path):
+    text = (FIXTURES / "every-rule-2025-26.xml").read_text()
+    path = tmp_path / "bad.xml"
+    path.write_text(text.replace("</UPN>", "</UPM>", 1))
+    with pytest.raises(InputError) as streamed:
+        validate_file(str(path), "2025-26", name="bad.xml")
+    with pytest.raises(InputError) as whole:
+        load(path.read_bytes(), name="bad.xml")
+    assert str(streamed.value) == str(whole.value)

@@ -219,3 +219,14 @@ def test_large_path_reports_the_same_with_either_reader(monkeypatch, name):
     monkeypatch.setattr(tables, "_native", None)
     slow = validate(FIXTURES / name, workers=False)
     assert fast.to_dict() == slow.to_dict()
+
+
+@pytestmark_native
+def test_a_text_longer_than_libxml2_allows_is_declined():
+    """libxml2 refuses a text node of more than 10,000,000 characters; the compiled reader must
+    not read such a file either, so the parser's error is what the user sees."""
+    big = "x" * 10_000_001
+    assert tables.read_bytes(_document(f"<Child><ChildIdentifiers><LAchildID>{big}</LAchildID>"
+                                       "</ChildIdentifiers></Child>")) is None
+    assert tables.read_bytes(_document(f"<Child><ChildIdentifiers><LAchildID>{big[:-2]}</LAchildID>"
+                                       "</ChildIdentifiers></Child>")) is not None

@@ -26,6 +26,10 @@
 #define MAX_KEYS 8
 #define MAX_TABLES 32
 #define MAX_DEPTH 4096
+/* libxml2 refuses a text node longer than this (without its huge-tree option); so does this
+ * reader, leaving the file to the Python reader, whose parser reports it. Counted as the bytes
+ * between two element tags, which is at least the text node's length. */
+#define MAX_TEXT 10000000
 
 enum { KIND_GROUP = 0, KIND_TABLE = 1, KIND_FIELD = 2 };
 enum { ROLE_ROOT, ROLE_CHILDREN, ROLE_NODE, ROLE_FIELD, ROLE_SKIP };
@@ -147,6 +151,9 @@ typedef struct {
     const char *line_pos;
     int64_t line;
     int have_header, have_root, groups;
+    /* Where each element directly inside Children starts and ends, for the schema worker. */
+    int record_members, odd_members;
+    Buf member_starts, member_ends;
     int64_t root_line, children_count;
     size_t group_path_len;
 } Reader;
@@ -554,6 +561,10 @@ static int declaration_ok(const char *p, const char *end) {
     return (enc[0] | 0x20) == 'u' && (enc[1] | 0x20) == 't' && (enc[2] | 0x20) == 'f' && enc[3] == '-' && enc[4] == '8';
 }
 
+static int in_children(Reader *r) {
+    return r->depth >= 2 && r->frames[r->depth - 2].role == ROLE_CHILDREN;
+}
+
 /* 0 = done, 1 = give up (use the Python reader), -1 = out of memory. */
 static int scan(Reader *r, const char *p, const char *end) {
     const char *start = p;
@@ -563,6 +574,7 @@ static int scan(Reader *r, const char *p, const char *end) {
     }
     r->line_pos = p;
     r->line = 1;
+    const char *last_tag = p;  /* just after the last element tag */
     while (p < end) {
         const char *lt = memchr(p, '<', end - p);
         const char *stop = lt ? lt : end;
@@ -573,15 +585,19 @@ static int scan(Reader *r, const char *p, const char *end) {
         if (!lt) break;
         p = lt;
         if (end - p < 2) return 1;
+        if ((p[1] == '/' || (p[1] != '!' && p[1] != '?')) && p - last_tag > MAX_TEXT) return 1;
         if (p[1] == '/') {
             const char *name = p + 2;
             const char *gt = memchr(name, '>', end - name);
             if (!gt) return 1;
             const char *e = gt;
             while (e > name && is_blank(e[-1])) e--;
+            int member = r->record_members && in_children(r);
             int rc = end_element(r, name, e - name);
             if (rc) return rc;
             p = gt + 1;
+            last_tag = p;
+            if (member && buf_push_i64(&r->member_ends, p - start)) return -1;
         } else if (p[1] == '!') {
             if (end - p >= 4 && !memcmp(p, "<!--", 4)) {
                 const char *close = find2(p + 4, end, "-->", 3);
@@ -633,12 +649,19 @@ static int scan(Reader *r, const char *p, const char *end) {
             count_lines(r, q);
             int rc = start_element(r, name, len, r->line);
             if (rc) return rc;
+            int member = r->record_members && in_children(r);
+            if (member) {
+                if (buf_push_i64(&r->member_starts, p - start)) return -1;
+                if (r->frames[r->depth - 1].role != ROLE_NODE) r->odd_members = 1;  /* not a Child */
+            }
             if (empty) {
                 rc = end_element(r, name, len);
                 if (rc) return rc;
                 q++;
             }
             p = q + 1;
+            last_tag = p;
+            if (member && empty && buf_push_i64(&r->member_ends, p - start)) return -1;
         }
     }
     if (r->depth != 0 || !r->have_root) return 1;
@@ -699,6 +722,8 @@ static void reader_free(Reader *r) {
     free(r->frames);
     buf_free(&r->path);
     buf_free(&r->text);
+    buf_free(&r->member_starts);
+    buf_free(&r->member_ends);
 }
 
 static int int_item(PyObject *tuple, Py_ssize_t i, int *out) {
@@ -788,6 +813,7 @@ static int load_spec(Reader *r, PyObject *spec) {
 }
 
 static PyObject *tables_read(PyObject *self, PyObject *args) {
+    (void)self;
     Py_buffer view;
     PyObject *spec;
     if (!PyArg_ParseTuple(args, "y*O!", &view, &PyTuple_Type, &spec)) return NULL;
@@ -821,8 +847,39 @@ done:
     return result;
 }
 
+/* members(data, spec) -> (starts, ends, groups, only_children) | None
+ * The byte offsets (from the start of the document, after any byte order mark) at which each
+ * element directly inside the first Children starts ('<') and ends (after its end tag), as int64
+ * buffers; the number of Children groups; whether every one of those elements is a Child. */
+static PyObject *tables_members(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    PyObject *spec;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*O!", &view, &PyTuple_Type, &spec)) return NULL;
+    Reader r;
+    memset(&r, 0, sizeof r);
+    r.record_members = 1;
+    PyObject *result = NULL;
+    if (load_spec(&r, spec)) goto done;
+    const char *data = view.buf, *end = data + view.len;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = plain_utf8((const unsigned char *)data, (const unsigned char *)end) ? scan(&r, data, end) : 1;
+    Py_END_ALLOW_THREADS
+    if (rc < 0) { PyErr_NoMemory(); goto done; }
+    if (rc > 0 || r.member_starts.len != r.member_ends.len) { result = Py_NewRef(Py_None); goto done; }
+    result = Py_BuildValue("(y#y#iO)", r.member_starts.data ? r.member_starts.data : "", (Py_ssize_t)r.member_starts.len,
+                           r.member_ends.data ? r.member_ends.data : "", (Py_ssize_t)r.member_ends.len, r.groups,
+                           r.odd_members ? Py_False : Py_True);
+done:
+    reader_free(&r);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"read", tables_read, METH_VARARGS, "Read a return's bytes into column buffers, or None to use the Python reader."},
+    {"members", tables_members, METH_VARARGS, "Byte spans of the elements inside Children, or None."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -7,7 +7,9 @@ schema finding and a rule finding about the same element point at the same place
 
 from __future__ import annotations
 
+import bisect
 import copy
+import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -338,17 +340,181 @@ def _findings(tree, year: CollectionYear, entries: list, offsets: dict[str, int]
     return findings
 
 
+class _NoTree:
+    """A parser target that keeps nothing: the parse only drives the streaming validator."""
+
+    def close(self) -> None:
+        return None
+
+
+# A return found to have no more than this many schema breaches in one streaming pass (no tree)
+# has them located by validating again only the children they were found in. With more, it is
+# quicker to validate the return in runs of children as trees from the start.
+STREAMING_BREACHES = 200
+
+
+def _streaming_parser(year: CollectionYear | None) -> etree.XMLParser:
+    from .load import SAFE_OPTIONS, _RefuseExternal
+
+    schema = {"schema": xml_schema(year.name)} if year else {}
+    parser = etree.XMLParser(target=_NoTree(), **schema, **SAFE_OPTIONS)
+    parser.resolvers.add(_RefuseExternal())
+    return parser
+
+
+def _schema_breaches(parser: etree.XMLParser) -> int:
+    return sum(1 for entry in parser.error_log if entry.domain == etree.ErrorDomains.SCHEMASV)
+
+
+def _refuse(data: bytes, name: str, exc: etree.XMLSyntaxError) -> None:
+    """Raise the InputError for a file the streaming parser found not well-formed, worded as for
+    every other file (a parser with a target words its errors differently): the file is parsed
+    again up to the fault."""
+    from .load import InputError, iterparse, syntax_message
+
+    try:
+        for _ in iterparse(io.BytesIO(data), events=("end",), tag="Message"):
+            pass
+    except etree.XMLSyntaxError as fault:
+        raise InputError(syntax_message(name, fault)) from None
+    raise InputError(syntax_message(name, exc)) from None
+
+
+class _TooMany(Exception):
+    """Raised inside the streaming pass to stop it: the return has many breaches."""
+
+
+# libxml2 takes its input in blocks of 4,000 bytes and may report a breach once it has read on
+# a little: a breach first seen after a block was handed over lies at most this far before it.
+_LAG = 8_000
+
+
+class _Watched:
+    """The file's bytes handed to the streaming parser as it asks for them, noting before each
+    block whether libxml2 has logged more breaches, and so where in the file they lie."""
+
+    def __init__(self, data: bytes, parser: etree.XMLParser):
+        self.data, self.parser = data, parser
+        self.position = self.looked = self.seen = 0
+        self.places: list[tuple[int, int]] = []  # byte ranges holding the breaches
+
+    def read(self, size: int = -1) -> bytes:
+        count = len(self.parser.error_log)
+        if count != self.seen:
+            if count > STREAMING_BREACHES:
+                raise _TooMany
+            self.places.append((max(self.looked - _LAG, 0), self.position))
+            self.seen = count
+        self.looked = self.position
+        size = size if size and size > 0 else 4000
+        piece = self.data[self.position:self.position + size]
+        self.position += len(piece)
+        return piece
+
+
+def _validate_streaming(data: bytes, year: CollectionYear, name: str) -> list[Finding] | None:
+    """Validate a return in one streaming pass, then locate its few breaches.
+
+    The pass keeps no tree, so it costs little more than parsing, but libxml2 gives its breaches
+    neither line nor path. Watching when they are logged tells which children hold them; those
+    children are validated again as small documents (the file's own text before the first child,
+    then those children), which gives the lines and paths. None when the return has many
+    breaches, is not of the usual shape, or the breaches found the second time are not all of
+    them: then the return is validated in runs of children instead.
+    """
+    from .load import InputError, syntax_message
+    from .tables import member_spans
+
+    parser = _streaming_parser(year)
+    watched = _Watched(data, parser)
+    try:
+        etree.parse(watched, parser)
+    except _TooMany:
+        return None
+    except etree.XMLSyntaxError as exc:
+        _refuse(data, name, exc)
+    expected = _schema_breaches(parser)
+    if not expected:
+        return []
+    spans = member_spans(data)
+    if spans is None or not spans[0]:
+        return None
+    starts, ends = spans
+    flagged: set[int] = set()
+    for low, high in watched.places:
+        # the children overlapping [low, high]; what precedes the children goes with the first
+        first = bisect.bisect_right(ends, low)
+        last = min(bisect.bisect_left(starts, high), len(starts) - 1)
+        flagged.update(range(min(first, last), last + 1))
+    findings = _locate(data, year, starts, ends, sorted(flagged))
+    return findings if len(findings) == expected else None
+
+
+def _locate(data: bytes, year: CollectionYear, starts: list[int], ends: list[int],
+            flagged: list[int]) -> list[Finding]:
+    """The breaches of the flagged children (and of what precedes the children, with the first),
+    from small documents holding the file's text up to the first child and a run of children."""
+    from .load import safe_parser
+
+    head = data[:starts[0]]
+    head_lines = head.count(b"\n")
+    tail = b"</Children></Message>"
+    runs: list[list[int]] = []
+    for index in flagged:
+        if runs and index == runs[-1][-1] + 1 and len(runs[-1]) < CHUNK:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    findings: list[Finding] = []
+    line, counted = 1, 0  # the file's line at offset `counted`
+    for run in runs:
+        first, last = run[0], run[-1]
+        line += data.count(b"\n", counted, starts[first])
+        counted = starts[first]
+        document = etree.fromstring(head + data[starts[first]:ends[last]] + tail, safe_parser()).getroottree()
+        entries = _validate(document, year)
+        if first:  # what precedes the children was checked with the first child
+            entries = [e for e in entries if (e.path or "").startswith("/Message/Children/")]
+        for finding in _findings(document, year, entries, {"Child": first}):
+            if finding.line and finding.line > head_lines:  # in the run: back to the file's lines
+                finding.line += line - head_lines - 1
+            findings.append(finding)
+    return findings
+
+
 def validate_file(path: str, year_name: str, name: str | None = None, validate: bool = True) -> list[Finding]:
-    """Parse a return from its file and validate it, holding only a run of children at a time.
+    """Parse a return from its file and validate it, holding little of it in memory.
 
     For the schema stage of a large return, in a worker process beside the reading of the tables.
     The parse is also the well-formedness check of record: InputError when the file is not
     well-formed. With `validate` false the file is only parsed.
     """
-    from .load import InputError, iterparse, syntax_message
+    from .load import InputError, syntax_message
 
     year = CollectionYear(year_name)
-    # Read through a Python file object: libxml2 given a file name would unpack a gzip file by itself.
+    name = name or path
+    # Read as bytes: libxml2 given a file name would unpack a gzip file by itself.
+    with open(path, "rb") as stream:
+        data = stream.read()
+    if not validate:
+        parser = _streaming_parser(None)
+        try:
+            parser.feed(data)
+            parser.close()
+        except etree.XMLSyntaxError as exc:
+            _refuse(data, name, exc)
+        return []
+    found = _validate_streaming(data, year, name)
+    if found is not None:
+        return found
+    del data
+    return _validate_in_runs(path, year, name)
+
+
+def _validate_in_runs(path: str, year: CollectionYear, name: str) -> list[Finding]:
+    """Validate a return CHUNK children at a time as they are parsed, each run then dropped."""
+    from .load import InputError, iterparse, syntax_message
+
     with open(path, "rb") as stream:
         events = iterparse(stream, events=("end",), tag=("Header", "Child"))
         root = header = children = chunks = None
@@ -363,11 +529,6 @@ def validate_file(path: str, year_name: str, name: str | None = None, validate: 
                         header = element
                     continue
                 if parent is None or parent.tag != "Children" or parent.getparent() is not root:
-                    continue
-                if not validate:  # only the parse matters: drop each child once read
-                    element.clear(keep_tail=False)
-                    while element.getprevious() is not None:
-                        del parent[0]
                     continue
                 children = children if children is not None else parent
                 if parent is not children or header is None:
@@ -385,9 +546,7 @@ def validate_file(path: str, year_name: str, name: str | None = None, validate: 
                     waiting = 0
             root = events.root
         except etree.XMLSyntaxError as exc:
-            raise InputError(syntax_message(name or path, exc)) from None
-    if not validate:
-        return []
+            raise InputError(syntax_message(name, exc)) from None
     if chunks is None:  # nothing moved: the whole return is still here
         return validate_tree(root.getroottree(), year, consume=True)
     if not _usual(root) or root[1] is not children:

@@ -521,3 +521,25 @@ def read_bytes(data: bytes) -> dict[str, pa.Table] | None:
             arrays.append(pa.Array.from_buffers(field.type, rows, [validity, *map(pa.py_buffer, buffers[1:])]))
         tables[name] = pa.Table.from_arrays(arrays, schema=schema)
     return tables
+
+
+# The least the scanner needs to find the elements inside Children: no columns, no fields.
+_MEMBER_SPEC = (("iis",), (("Header", _TABLE, 0, 0, 0, 0, 0, 0, 0, 0, ()),
+                           ("Child", _TABLE, 0, 1, 0, 0, 0, 0, 0, 0, ())), 0, 1)
+
+
+def member_spans(data: bytes) -> tuple[list[int], list[int]] | None:
+    """Where each element directly inside Children starts and ends in `data` (byte offsets: the
+    '<' of its start tag, and just after its end tag), when there is one Children holding only
+    Child elements and the compiled reader takes the file; None otherwise."""
+    if _native is None:
+        return None
+    found = _native.members(data, _MEMBER_SPEC)
+    if found is None:
+        return None
+    starts, ends, groups, only_children = found
+    if groups != 1 or not only_children:
+        return None
+    base = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # offsets count from after a byte order mark
+    return ([base + offset for offset in memoryview(starts).cast("q")],
+            [base + offset for offset in memoryview(ends).cast("q")])
