@@ -19,7 +19,7 @@ from lxml import etree
 
 from .paths import schemas_dir
 from .report import ERROR, Finding
-from .tables import TREE, Node
+from .tables import TREE, Node, GcPaused
 from .years import CollectionYear
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
@@ -151,6 +151,7 @@ class Explainer:
         self.lists = code_lists(year.name)
         self.types = element_types(year.name)
         self.names = element_names(year.name)
+        self._said: dict[tuple[str, str | None], tuple[str, dict[str, str]]] = {}
 
     def _out_of_place(self, element: str, expected: str | None) -> str:
         if element not in self.names:
@@ -174,6 +175,14 @@ class Explainer:
 
         `value` is the element's text, for the messages in which libxml2 leaves it out.
         """
+        # A broken return repeats the same few messages thousands of times: each is worded once.
+        key = (message, value)
+        if key not in self._said:
+            self._said[key] = self._explain(message, value)
+        sentence, values = self._said[key]
+        return sentence, dict(values)
+
+    def _explain(self, message: str, value: str | None) -> tuple[str, dict[str, str]]:
         message = message.strip()
         element = None
         head = re.match(r"^Element '([^']+)'(?:, attribute '([^']+)')?: (.*)$", message, re.S)
@@ -226,6 +235,12 @@ class Explainer:
         return f"{where}{rest}", {}
 
 
+@lru_cache(maxsize=None)
+def _explainer(year_name: str) -> Explainer:
+    return Explainer(CollectionYear(year_name))
+
+
+@lru_cache(maxsize=4096)
 def _subjects(message: str) -> tuple[str, ...]:
     """The elements a breach may be about: a missing element is named only among those expected."""
     names = []
@@ -316,7 +331,7 @@ def _renumber(path: str | None, offsets: dict[str, int] | None) -> str | None:
 def _findings(tree, year: CollectionYear, entries: list, offsets: dict[str, int] | None) -> list[Finding]:
     if not entries:
         return []
-    explainer = Explainer(year)
+    explainer = _explainer(year.name)
     findings = []
     for entry in entries:
         value = None
@@ -504,11 +519,12 @@ def validate_file(path: str, year_name: str, name: str | None = None, validate: 
         except etree.XMLSyntaxError as exc:
             _refuse(data, name, exc)
         return []
-    found = _validate_streaming(data, year, name)
-    if found is not None:
-        return found
-    del data
-    return _validate_in_runs(path, year, name)
+    with GcPaused():  # thousands of element proxies and findings, none in a cycle
+        found = _validate_streaming(data, year, name)
+        if found is not None:
+            return found
+        del data
+        return _validate_in_runs(path, year, name)
 
 
 def _validate_in_runs(path: str, year: CollectionYear, name: str) -> list[Finding]:

@@ -379,7 +379,7 @@ class _Extractor:
         return result
 
 
-class _GcPaused:
+class GcPaused:
     """Millions of short-lived lists would set off the cyclic garbage collector again and again;
     nothing built while reading forms a cycle, so it is paused for the pass."""
 
@@ -398,7 +398,7 @@ _CHILD_NODE = _CHILDREN_NODE.children[0]
 
 def extract(root) -> dict[str, pa.Table]:
     """Read a parsed document into tables: {table name: Arrow table}."""
-    with _GcPaused():
+    with GcPaused():
         extractor = _Extractor()
         headers = [el for el in root if el.tag == "Header"]
         if headers:
@@ -422,7 +422,7 @@ def stream(events) -> dict[str, pa.Table]:
     Each Child is read when it ends and then dropped from the tree, so memory holds one child
     at a time however large the return is.
     """
-    with _GcPaused():
+    with GcPaused():
         extractor = _Extractor()
         group_path, count, groups, root = None, 0, 0, None
         have_header = False
