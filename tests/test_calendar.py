@@ -52,3 +52,12 @@ def test_working_days(start, end, expected):
 )
 def test_last_working_day_before_the_period(day, expected):
     assert minus_working_days(date.fromisoformat(day), 1) == date.fromisoformat(expected)
+
+
+def test_bank_holiday_file_is_what_the_holidays_package_gives():
+    """validator/bank_holidays.txt is written by `python -m validator.calendar`; run it again when
+    this fails after an upgrade of the holidays package (a new one-off bank holiday, say)."""
+    from validator.calendar import FIRST_YEAR, LAST_YEAR, computed_bank_holidays
+
+    assert sorted(bank_holidays()) == computed_bank_holidays(FIRST_YEAR, LAST_YEAR)
+    assert bank_holidays(2025, 2025) == frozenset(d for d in bank_holidays() if d.year == 2025)
