@@ -13,11 +13,8 @@ from typing import Iterable
 from lxml import etree
 
 from . import __version__
-from . import indicators
-from .engine import Session
 from .explanations import Explanation, load_explanations
 from .explanations import apply as apply_explanations
-from .indicators import previous_year_problem
 from .privacy import redact
 from .load import Document, InputError, check_readable, iterparse, load, open_large, syntax_message
 from .report import ERROR, Finding, Report
@@ -166,7 +163,13 @@ def open_return(source: str | os.PathLike | bytes, year: str | None = None, name
     return load(source, year=year, name=name)
 
 
-def _add_previous(session: Session, current: Document, path: str) -> None:
+# The query engine and the indicators (DuckDB) are imported where they are first used: a large
+# return starts its schema worker first, so the worker is busy while they load.
+
+
+def _add_previous(session, current: Document, path: str) -> None:
+    from .indicators import previous_year_problem
+
     previous = open_return(path, name=f"{path} (previous return)")
     problem = previous_year_problem(current.year, previous.year)
     if problem:
@@ -175,6 +178,9 @@ def _add_previous(session: Session, current: Document, path: str) -> None:
 
 
 def _report(document: Document, tables, schema_findings, options: Options, pending=None) -> Report:
+    from . import indicators
+    from .engine import Session
+
     findings = header_findings(document)
     year = document.year
     ruleset = load_ruleset(year.name)

@@ -13,6 +13,9 @@ from typing import Any
 from ..report import Report
 
 
+_ONE_LINE = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps with options makes one per call
+
+
 def _encode(value: Any, depth: int = 0, key: str | None = None) -> str:
     pad = "  " * depth
     if isinstance(value, dict) and value:
@@ -20,7 +23,7 @@ def _encode(value: Any, depth: int = 0, key: str | None = None) -> str:
         return "{\n" + ",\n".join(items) + f"\n{pad}}}"
     if isinstance(value, list) and value:
         if key == "findings":
-            lines = [f"{pad}  {json.dumps(item, ensure_ascii=False)}" for item in value]
+            lines = [f"{pad}  {_ONE_LINE.encode(item)}" for item in value]
         else:
             lines = [f"{pad}  {_encode(item, depth + 1)}" for item in value]
         return "[\n" + ",\n".join(lines) + f"\n{pad}]"
