@@ -95,21 +95,35 @@ def returns(sizes: list[int], with_errors: bool) -> list[tuple[str, Path]]:
 def run(sizes: list[int], runs: int, with_errors: bool) -> str:
     python = sys.executable
     cli = [python, "-m", "validator"]
-    rows = []
+    rows, full_times = [], {}
     for label, path in returns(sizes, with_errors):
-        results = {}
-        for name, command in (("parse", [python, "-c", PARSE, str(path)]),
-                              ("xsd", [python, "-c", XSD, str(path), str(SCHEMA)]),
-                              ("full", [*cli, str(path), "--format", "json", "--output", os.devnull])):
-            samples = [measure(command) for _ in range(runs)]
-            results[name] = (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples))
+        commands = {"parse": [python, "-c", PARSE, str(path)],
+                    "xsd": [python, "-c", XSD, str(path), str(SCHEMA)],
+                    "full": [*cli, str(path), "--format", "json", "--output", os.devnull]}
+        samples: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
+        # Interleaved (parse, xsd, full, parse, ...) so that a machine that speeds up or slows
+        # down during the run does not favour one measurement over another.
+        for _ in range(runs):
+            for name, command in commands.items():
+                samples[name].append(measure(command))
+        results = {name: (statistics.median(s[0] for s in taken), statistics.median(s[1] for s in taken))
+                   for name, taken in samples.items()}
         size_mb = path.stat().st_size / 1e6
         (pt, pm), (xt, xm), (ft, fm) = results["parse"], results["xsd"], results["full"]
+        if "breach" not in label:
+            full_times[int(label.split()[0].replace(",", ""))] = ft
         rows.append(f"| {label} | {size_mb:.1f} MB | {pt:.2f} s / {pm / 1e6:.0f} MB | {xt:.2f} s / {xm / 1e6:.0f} MB "
                     f"| {ft:.2f} s / {fm / 1e6:.0f} MB | {ft / pt:.2f}x | {fm / pm:.2f}x |")
     header = ("| return | file | bare lxml parse | bare lxml XSD validation | cin-validate (full) "
               "| time vs parse | memory vs parse |\n|---|---|---|---|---|---|---|")
-    return "\n".join([header, *rows])
+    # Linear growth: what each further 1,000 children costs between one size and the next.
+    steps = sorted(full_times)
+    growth = [f"{a:,} to {b:,} children: {(full_times[b] - full_times[a]) / ((b - a) / 1000) * 1000:.0f} ms"
+              for a, b in zip(steps, steps[1:])]
+    lines = [header, *rows]
+    if growth:
+        lines += ["", "Full validation, added time per 1,000 children: " + "; ".join(growth) + "."]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
