@@ -142,15 +142,55 @@ def test_streaming_schema_stage_locates_sparse_breaches(monkeypatch, sparse_retu
 
 
 def test_many_breaches_are_validated_in_runs(monkeypatch, sparse_return):
+    """Past STREAMING_BREACHES the streaming pass gives up and runs of children are validated as
+    small documents cut from the file: the same findings."""
     from validator import schema
 
     whole = _whole(sparse_return.read_bytes())
     monkeypatch.setattr(schema, "STREAMING_BREACHES", 3)
-    calls = []
-    runs = schema._validate_in_runs
-    monkeypatch.setattr(schema, "_validate_in_runs", lambda *a: calls.append(1) or runs(*a))
+    monkeypatch.setattr(schema, "_locate", lambda *a: pytest.fail("the streaming pass went on"))
     streamed = [(f.line, f.path, f.message) for f in validate_file(str(sparse_return), "2025-26")]
-    assert calls and sorted(streamed) == sorted(whole)
+    assert sorted(streamed) == sorted(whole)
+
+
+def test_runs_of_a_broken_return_are_shared_with_the_main_process(monkeypatch, tmp_path):
+    """The worker takes runs from the front, the main process from the back; together they give
+    what validating the whole return gives, each run once."""
+    import multiprocessing
+
+    from validator import schema
+
+    data = (FIXTURES / "every-rule-2025-26.xml").read_bytes()
+    path = tmp_path / "return.xml"
+    path.write_bytes(data)
+    whole = _whole(data)
+    monkeypatch.setattr(schema, "CHUNK", 7)
+    share = multiprocessing.get_context("spawn").Array("i", 4)
+    helped: list = []
+    validate_run = schema._Runs.validate
+
+    cut = schema._Runs(data, CollectionYear("2025-26"), *tables.member_spans(data))
+
+    def worker_run(self, first, last, line):
+        if self is cut and not helped:  # the main process arrives while the worker is on its first run
+            helped.append(schema.help_validate(str(path), "2025-26", share))
+        return validate_run(self, first, last, line)
+
+    monkeypatch.setattr(schema._Runs, "validate", worker_run)
+    assert cut.usual()
+    mine = schema._validate_shared(cut, share)
+    assert helped[0] and mine
+    assert sorted((f.line, f.path, f.message) for f in mine + helped[0]) == sorted(whole)
+
+
+def test_a_return_with_more_after_its_children_is_not_cut_into_runs(tmp_path):
+    from validator import schema
+
+    text = (FIXTURES / "every-rule-2025-26.xml").read_text().replace("</Children>", "</Children><Stray/>")
+    data = text.encode()
+    assert not schema._Runs(data, CollectionYear("2025-26"), *tables.member_spans(data)).usual()
+    assert schema._Runs((FIXTURES / "every-rule-2025-26.xml").read_bytes(), CollectionYear("2025-26"),
+                        *tables.member_spans((FIXTURES / "every-rule-2025-26.xml").read_bytes())).usual()
 
 
 def test_streaming_schema_stage_reports_syntax_errors_as_the_parser_does(tmp_path):

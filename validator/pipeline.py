@@ -19,7 +19,7 @@ from .privacy import redact
 from .load import Document, InputError, check_readable, iterparse, load, open_large, syntax_message
 from .report import ERROR, Finding, Report
 from .rules import Rule, Ruleset, load_ruleset
-from .schema import code_lists, validate_file, validate_tree
+from .schema import code_lists, help_validate, set_share, validate_file, validate_tree
 from .tables import extract, read_bytes, stream
 
 YEAR_CODE = "YEAR"  # the team's own code for a Header Year that disagrees with the chosen year
@@ -124,14 +124,16 @@ def check_large(document: Document, options: Options = Options()) -> Report:
     if not options.workers:
         schema_findings = validate_file(str(document.path), document.year.name, document.name, options.schema)
         return _report(document, read_tables(document, parsed=True), schema_findings, options)
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    context = multiprocessing.get_context("spawn")
+    share = context.Array("i", 4)  # runs of a broken return shared with the worker (schema.help_validate)
+    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=set_share, initargs=(share,)) as pool:
         pending = pool.submit(validate_file, str(document.path), document.year.name, document.name, options.schema)
         try:
             tables = read_tables(document, parsed=True)
         except InputError:
             pending.cancel()
             raise
-        return _report(document, tables, None, options, pending)
+        return _report(document, tables, None, options, pending, share)
 
 
 def read_tables(document: Document, parsed: bool = False):
@@ -177,7 +179,7 @@ def _add_previous(session, current: Document, path: str) -> None:
     session.add_previous(read_tables(previous))
 
 
-def _report(document: Document, tables, schema_findings, options: Options, pending=None) -> Report:
+def _report(document: Document, tables, schema_findings, options: Options, pending=None, share=None) -> Report:
     from . import indicators
     from .engine import Session
 
@@ -200,8 +202,10 @@ def _report(document: Document, tables, schema_findings, options: Options, pendi
             figures = indicators.compute(session, population=options.population, previous=bool(options.previous))
         if pending is not None:
             # Collected last, so the rules and indicators run while the worker validates; a file
-            # that is not well-formed raises InputError here, whatever the tables held.
-            schema_findings = pending.result()
+            # that is not well-formed raises InputError here, whatever the tables held. A broken
+            # return's runs of children still waiting are validated here meanwhile.
+            helped = help_validate(str(document.path), year.name, share) if share is not None else []
+            schema_findings = pending.result() + helped
         schema_findings = schema_findings or []
         if schema_findings:
             child_ids = session.child_ids()

@@ -465,35 +465,129 @@ def _validate_streaming(data: bytes, year: CollectionYear, name: str) -> list[Fi
     return findings if len(findings) == expected else None
 
 
+_GAP = rb"(?:\s|<!--.*?-->|<\?.*?\?>)*"  # what may lie between elements and hold no breach
+_USUAL_HEAD = re.compile(rb"<Children(?:\s[^>]*)?>" + _GAP + rb"\Z", re.S)
+_USUAL_TAIL = re.compile(_GAP + rb"</Children\s*>" + _GAP + rb"</Message\s*>" + _GAP, re.S)
+
+
+class _Runs:
+    """A return of the usual shape cut into runs of children, each validated as a small document:
+    the file's own text up to the first child, the run's children, and the closing tags. Lines
+    are the file's (exact, however long the file); paths are renumbered to the whole return."""
+
+    def __init__(self, data: bytes, year: CollectionYear, starts: list[int], ends: list[int]):
+        self.data, self.year, self.starts, self.ends = data, year, starts, ends
+        self.head = data[:starts[0]]
+        self.head_lines = self.head.count(b"\n")
+
+    def usual(self) -> bool:
+        """Nothing but the children between the Children tags, and nothing after them but the
+        closing tags: what these small documents leave out could not hold a breach."""
+        return (_USUAL_HEAD.search(self.head) is not None
+                and _USUAL_TAIL.fullmatch(self.data[self.ends[-1]:]) is not None)
+
+    def lines(self, firsts: list[int]) -> dict[int, int]:
+        """The file's line at the start of each of these children."""
+        found, line, counted = {}, 1, 0
+        for first in sorted(firsts):
+            line += self.data.count(b"\n", counted, self.starts[first])
+            counted = self.starts[first]
+            found[first] = line
+        return found
+
+    def validate(self, first: int, last: int, line: int) -> list[Finding]:
+        from .load import safe_parser
+
+        text = self.head + self.data[self.starts[first]:self.ends[last]] + b"</Children></Message>"
+        document = etree.fromstring(text, safe_parser()).getroottree()
+        entries = _validate(document, self.year)
+        if first:  # what precedes the children is checked with the first child
+            entries = [e for e in entries if (e.path or "").startswith("/Message/Children/")]
+        findings = _findings(document, self.year, entries, {"Child": first})
+        for finding in findings:
+            if finding.line and finding.line > self.head_lines:  # in the run: back to the file's lines
+                finding.line += line - self.head_lines - 1
+        return findings
+
+
 def _locate(data: bytes, year: CollectionYear, starts: list[int], ends: list[int],
             flagged: list[int]) -> list[Finding]:
-    """The breaches of the flagged children (and of what precedes the children, with the first),
-    from small documents holding the file's text up to the first child and a run of children."""
-    from .load import safe_parser
-
-    head = data[:starts[0]]
-    head_lines = head.count(b"\n")
-    tail = b"</Children></Message>"
+    """The breaches of the flagged children (and of what precedes the children, with the first)."""
     runs: list[list[int]] = []
     for index in flagged:
         if runs and index == runs[-1][-1] + 1 and len(runs[-1]) < CHUNK:
             runs[-1].append(index)
         else:
             runs.append([index])
+    cut = _Runs(data, year, starts, ends)
+    lines = cut.lines([run[0] for run in runs])
+    return [finding for run in runs for finding in cut.validate(run[0], run[-1], lines[run[0]])]
+
+
+# -- sharing a broken return's validation with the main process ----------------------------------
+# A return with many breaches cannot take the streaming pass, and validating it as trees costs
+# about as much as the rules and indicators together. Its runs of children are then shared: the
+# worker takes them from the front, the main process (once its own work is done) from the back,
+# each claiming one at a time in a small array in shared memory:
+# [sharing, next run from the front, end of the runs not yet taken, children].
+
+_SHARE = None  # the array, in the worker (set when the worker process starts)
+
+
+def set_share(share) -> None:
+    global _SHARE
+    _SHARE = share
+
+
+def _claim(share, from_front: bool) -> int | None:
+    with share.get_lock():
+        if share[1] >= share[2]:
+            return None
+        if from_front:
+            share[1] += 1
+            return share[1] - 1
+        share[2] -= 1
+        return share[2]
+
+
+def _run_bounds(count: int) -> list[tuple[int, int]]:
+    return [(first, min(first + CHUNK, count) - 1) for first in range(0, count, CHUNK)]
+
+
+def _validate_shared(cut: _Runs, share) -> list[Finding]:
+    """The worker's side: every run, or those it claims first when the main process helps."""
+    runs = _run_bounds(len(cut.starts))
+    lines = cut.lines([first for first, _ in runs])
+    if share is None:
+        return [finding for first, last in runs for finding in cut.validate(first, last, lines[first])]
+    with share.get_lock():  # the first run (with what precedes the children) is the worker's
+        share[1], share[2], share[3], share[0] = 1, len(runs), len(cut.starts), 1
+    findings = cut.validate(*runs[0], lines[0])
+    while (index := _claim(share, from_front=True)) is not None:
+        first, last = runs[index]
+        findings += cut.validate(first, last, lines[first])
+    return findings
+
+
+def help_validate(path: str, year_name: str, share) -> list[Finding]:
+    """The main process's side: runs claimed from the back while the worker is still at it."""
+    from .tables import member_spans
+
+    if share[0] != 1 or share[1] >= share[2]:
+        return []  # not sharing, or nothing left to take
+    with open(path, "rb") as stream:
+        data = stream.read()
+    spans = member_spans(data)
+    if spans is None or len(spans[0]) != share[3]:
+        return []  # not the bytes the worker read (the file changed meanwhile): leave it all to it
+    cut = _Runs(data, CollectionYear(year_name), *spans)
+    runs = _run_bounds(len(cut.starts))
+    lines = cut.lines([first for first, _ in runs])
     findings: list[Finding] = []
-    line, counted = 1, 0  # the file's line at offset `counted`
-    for run in runs:
-        first, last = run[0], run[-1]
-        line += data.count(b"\n", counted, starts[first])
-        counted = starts[first]
-        document = etree.fromstring(head + data[starts[first]:ends[last]] + tail, safe_parser()).getroottree()
-        entries = _validate(document, year)
-        if first:  # what precedes the children was checked with the first child
-            entries = [e for e in entries if (e.path or "").startswith("/Message/Children/")]
-        for finding in _findings(document, year, entries, {"Child": first}):
-            if finding.line and finding.line > head_lines:  # in the run: back to the file's lines
-                finding.line += line - head_lines - 1
-            findings.append(finding)
+    with GcPaused():
+        while (index := _claim(share, from_front=False)) is not None:
+            first, last = runs[index]
+            findings += cut.validate(first, last, lines[first])
     return findings
 
 
@@ -523,6 +617,13 @@ def validate_file(path: str, year_name: str, name: str | None = None, validate: 
         found = _validate_streaming(data, year, name)
         if found is not None:
             return found
+        from .tables import member_spans
+
+        spans = member_spans(data)
+        if spans is not None and spans[0]:
+            cut = _Runs(data, year, *spans)
+            if cut.usual():
+                return _validate_shared(cut, _SHARE)
         del data
         return _validate_in_runs(path, year, name)
 
