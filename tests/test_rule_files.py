@@ -10,7 +10,7 @@ from validator.privacy import SENSITIVE, is_sensitive
 from validator.rules import RuleFileError, load_ruleset, parse_rule
 from validator.schema import element_names
 from validator.tables import SPECS
-from validator.years import SUPPORTED, CollectionYear, all_years
+from validator.years import SUPPORTED, all_years
 
 ALL_ELEMENTS = frozenset().union(*(element_names(name) for name in SUPPORTED))
 GROUP_NAMES = {tag for spec in SPECS.values() for tag, _ in spec.groups}

@@ -437,7 +437,6 @@ def _validate_streaming(data: bytes, year: CollectionYear, name: str) -> list[Fi
     breaches, is not of the usual shape, or the breaches found the second time are not all of
     them: then the return is validated in runs of children instead.
     """
-    from .load import InputError, syntax_message
     from .tables import member_spans
 
     parser = _streaming_parser(year)
@@ -598,8 +597,6 @@ def validate_file(path: str, year_name: str, name: str | None = None, validate: 
     The parse is also the well-formedness check of record: InputError when the file is not
     well-formed. With `validate` false the file is only parsed.
     """
-    from .load import InputError, syntax_message
-
     year = CollectionYear(year_name)
     name = name or path
     # Read as bytes: libxml2 given a file name would unpack a gzip file by itself.

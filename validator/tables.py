@@ -516,9 +516,9 @@ def read_bytes(data: bytes) -> dict[str, pa.Table] | None:
     for name, (rows, columns) in zip(SPECS, result):
         schema = SCHEMAS[name]
         arrays = []
-        for field, buffers in zip(schema, columns):
+        for column, buffers in zip(schema, columns):
             validity = pa.py_buffer(buffers[0]) if buffers[0] is not None else None
-            arrays.append(pa.Array.from_buffers(field.type, rows, [validity, *map(pa.py_buffer, buffers[1:])]))
+            arrays.append(pa.Array.from_buffers(column.type, rows, [validity, *map(pa.py_buffer, buffers[1:])]))
         tables[name] = pa.Table.from_arrays(arrays, schema=schema)
     return tables
 
