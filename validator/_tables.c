@@ -812,6 +812,22 @@ static int load_spec(Reader *r, PyObject *spec) {
     return 0;
 }
 
+/* Load the spec and scan the bytes (without the GIL): 0 = read, 1 = declined, -1 = a Python
+ * error is set. */
+static int read_into(Reader *r, Py_buffer *view, PyObject *spec) {
+    if (load_spec(r, spec)) return -1;
+    const char *data = view->buf, *end = data + view->len;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = plain_utf8((const unsigned char *)data, (const unsigned char *)end) ? scan(r, data, end) : 1;
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return rc;
+}
+
 static PyObject *tables_read(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer view;
@@ -820,13 +836,8 @@ static PyObject *tables_read(PyObject *self, PyObject *args) {
     Reader r;
     memset(&r, 0, sizeof r);
     PyObject *result = NULL;
-    if (load_spec(&r, spec)) goto done;
-    const char *data = view.buf, *end = data + view.len;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = plain_utf8((const unsigned char *)data, (const unsigned char *)end) ? scan(&r, data, end) : 1;
-    Py_END_ALLOW_THREADS
-    if (rc < 0) { PyErr_NoMemory(); goto done; }
+    int rc = read_into(&r, &view, spec);
+    if (rc < 0) goto done;
     if (rc > 0) { result = Py_NewRef(Py_None); goto done; }
     result = PyList_New(r.ntables);
     if (!result) goto done;
@@ -860,13 +871,8 @@ static PyObject *tables_members(PyObject *self, PyObject *args) {
     memset(&r, 0, sizeof r);
     r.record_members = 1;
     PyObject *result = NULL;
-    if (load_spec(&r, spec)) goto done;
-    const char *data = view.buf, *end = data + view.len;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = plain_utf8((const unsigned char *)data, (const unsigned char *)end) ? scan(&r, data, end) : 1;
-    Py_END_ALLOW_THREADS
-    if (rc < 0) { PyErr_NoMemory(); goto done; }
+    int rc = read_into(&r, &view, spec);
+    if (rc < 0) goto done;
     if (rc > 0 || r.member_starts.len != r.member_ends.len) { result = Py_NewRef(Py_None); goto done; }
     result = Py_BuildValue("(y#y#iO)", r.member_starts.data ? r.member_starts.data : "", (Py_ssize_t)r.member_starts.len,
                            r.member_ends.data ? r.member_ends.data : "", (Py_ssize_t)r.member_ends.len, r.groups,
