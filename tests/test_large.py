@@ -202,3 +202,20 @@ def test_streaming_schema_stage_reports_syntax_errors_as_the_parser_does(tmp_pat
     with pytest.raises(InputError) as whole:
         load(path.read_bytes(), name="bad.xml")
     assert str(streamed.value) == str(whole.value)
+
+
+def test_a_program_read_from_standard_input_can_check_a_large_return():
+    """The schema worker is a spawned process, which cannot start when the calling program has no
+    file to import again (a script piped to python); the check then does the worker's part itself."""
+    import subprocess
+    import sys
+
+    script = ("from validator import pipeline, validate\n"
+              "pipeline.LARGE_FILE = 0\n"
+              f"report = validate({str(FIXTURES / 'broken-2025-26.xml')!r})\n"
+              "print(sorted((f.code, f.line, tuple(f.details)) for f in report.findings))\n")
+    result = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    expected = validate(FIXTURES / "broken-2025-26.xml", workers=False)
+    assert any(f.details for f in expected.findings)  # the schema stage's breaches are in it
+    assert result.stdout.strip() == str(sorted((f.code, f.line, tuple(f.details)) for f in expected.findings))

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -205,7 +206,13 @@ def _report(document: Document, tables, schema_findings, options: Options, pendi
             # that is not well-formed raises InputError here, whatever the tables held. A broken
             # return's runs of children still waiting are validated here meanwhile.
             helped = help_validate(str(document.path), year.name, share) if share is not None else []
-            schema_findings = pending.result() + helped
+            try:
+                schema_findings = pending.result() + helped
+            except BrokenProcessPool:
+                # The worker could not start or died: a host program whose main module cannot be
+                # imported again (a script read from standard input), or a process killed for
+                # memory. Its work is done here instead, all of it.
+                schema_findings = validate_file(str(document.path), year.name, document.name, options.schema)
         schema_findings = schema_findings or []
         if schema_findings:
             child_ids = session.child_ids()
