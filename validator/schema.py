@@ -12,7 +12,7 @@ import copy
 import io
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from lxml import etree
@@ -485,6 +485,16 @@ class _Runs:
         return (_USUAL_HEAD.search(self.head) is not None
                 and _USUAL_TAIL.fullmatch(self.data[self.ends[-1]:]) is not None)
 
+    @cached_property
+    def runs(self) -> list[tuple[int, int]]:
+        """(first, last) child of each run of CHUNK children, for validating the whole return."""
+        count = len(self.starts)
+        return [(first, min(first + CHUNK, count) - 1) for first in range(0, count, CHUNK)]
+
+    @cached_property
+    def run_lines(self) -> dict[int, int]:
+        return self.lines([first for first, _ in self.runs])
+
     def lines(self, firsts: list[int]) -> dict[int, int]:
         """The file's line at the start of each of these children."""
         found, line, counted = {}, 1, 0
@@ -549,23 +559,23 @@ def _claim(share, from_front: bool) -> int | None:
         return share[2]
 
 
-def _run_bounds(count: int) -> list[tuple[int, int]]:
-    return [(first, min(first + CHUNK, count) - 1) for first in range(0, count, CHUNK)]
+def _validate_claimed(cut: _Runs, share, from_front: bool) -> list[Finding]:
+    """Validate runs claimed one at a time from one end until none is left unclaimed."""
+    findings: list[Finding] = []
+    while (index := _claim(share, from_front)) is not None:
+        first, last = cut.runs[index]
+        findings += cut.validate(first, last, cut.run_lines[first])
+    return findings
 
 
 def _validate_shared(cut: _Runs, share) -> list[Finding]:
     """The worker's side: every run, or those it claims first when the main process helps."""
-    runs = _run_bounds(len(cut.starts))
-    lines = cut.lines([first for first, _ in runs])
     if share is None:
-        return [finding for first, last in runs for finding in cut.validate(first, last, lines[first])]
+        return [finding for first, last in cut.runs for finding in cut.validate(first, last, cut.run_lines[first])]
     with share.get_lock():  # the first run (with what precedes the children) is the worker's
-        share[1], share[2], share[3], share[0] = 1, len(runs), len(cut.starts), 1
-    findings = cut.validate(*runs[0], lines[0])
-    while (index := _claim(share, from_front=True)) is not None:
-        first, last = runs[index]
-        findings += cut.validate(first, last, lines[first])
-    return findings
+        share[1], share[2], share[3], share[0] = 1, len(cut.runs), len(cut.starts), 1
+    first, last = cut.runs[0]
+    return cut.validate(first, last, cut.run_lines[first]) + _validate_claimed(cut, share, from_front=True)
 
 
 def help_validate(path: str, year_name: str, share) -> list[Finding]:
@@ -579,15 +589,8 @@ def help_validate(path: str, year_name: str, share) -> list[Finding]:
     spans = member_spans(data)
     if spans is None or len(spans[0]) != share[3]:
         return []  # not the bytes the worker read (the file changed meanwhile): leave it all to it
-    cut = _Runs(data, CollectionYear(year_name), *spans)
-    runs = _run_bounds(len(cut.starts))
-    lines = cut.lines([first for first, _ in runs])
-    findings: list[Finding] = []
     with GcPaused():
-        while (index := _claim(share, from_front=False)) is not None:
-            first, last = runs[index]
-            findings += cut.validate(first, last, lines[first])
-    return findings
+        return _validate_claimed(_Runs(data, CollectionYear(year_name), *spans), share, from_front=False)
 
 
 def validate_file(path: str, year_name: str, name: str | None = None, validate: bool = True) -> list[Finding]:
