@@ -10,8 +10,10 @@ from typing import Any
 
 ERROR, QUERY = "error", "query"
 SEVERITIES = (ERROR, QUERY)
-# Stages, in the order a return passes through them.
-STAGES = ("header", "schema", "rule")
+# Stages, in the order a return passes through them (continuity: checks against last year's return).
+STAGES = ("header", "schema", "rule", "continuity")
+# How a finding stands against an earlier report of the same return (--baseline).
+BASELINE_NEW, BASELINE_STILL = "new", "still"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,11 @@ class Finding:
     # For schema findings: every element the breach may be about (an out-of-place element and the
     # ones expected in its place), used to fold it into a rule finding. Not part of the output.
     candidates: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    # The record in plain words, from its dates ("episode referred 2025-06-02"); None for child- and
+    # return-level findings.
+    record: str | None = None
+    baseline: str | None = None  # BASELINE_NEW or BASELINE_STILL when --baseline is given
+    in_previous: bool = False  # line, path and child are in last year's return (continuity checks)
 
     def sort_key(self) -> tuple:
         return (STAGES.index(self.stage), self.line if self.line is not None else -1, self.code, self.path or "")
@@ -50,7 +57,8 @@ class Finding:
             "line": self.line, "path": self.path, "child_id": self.child_id, "values": dict(self.values),
             "related": [{"line": location.line, "path": location.path} for location in self.related],
             "provisional": self.provisional, "details": list(self.details), "explanation": self.explanation,
-            "element": self.element,
+            "element": self.element, "record": self.record, "baseline": self.baseline,
+            "in_previous": self.in_previous,
         }
 
 
@@ -67,6 +75,11 @@ class Report:
     tool_version: str = ""
     explanation_notes: list[str] = field(default_factory=list)  # explanations that explained nothing
     indicators: dict[str, Any] | None = None
+    # What the return is: {"la": "201", "reference_date": "2026-03-31", "children": 118} (keys may be None).
+    return_info: dict[str, Any] = field(default_factory=dict)
+    # With --baseline: findings of the earlier report no longer raised, as they were in that report.
+    fixed: list[dict[str, Any]] | None = None
+    previous_file: str | None = None  # the --previous return, when one was given
 
     @property
     def counts(self) -> dict[str, int]:
@@ -96,5 +109,8 @@ class Report:
             "findings": [finding.to_dict() for finding in self.findings],
             **({"queries_explained": self.explained} if self.explained else {}),
             **({"explanation_notes": list(self.explanation_notes)} if self.explanation_notes else {}),
+            **({"return": dict(self.return_info)} if self.return_info else {}),
+            **({"fixed": list(self.fixed)} if self.fixed is not None else {}),
+            **({"previous_file": self.previous_file} if self.previous_file else {}),
             **({"indicators": self.indicators} if self.indicators is not None else {}),
         }
