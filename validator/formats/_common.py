@@ -15,8 +15,8 @@ STAGE_DESCRIPTIONS = {
     YEAR_CODE: "The Header Year disagrees with the collection year the return is checked as.",
 }
 # Short names of the header and schema checks, beside the rules' titles.
-STAGE_TITLES = {SCHEMA_CODE: "The return follows the year's XSD schema",
-                YEAR_CODE: "The Header Year is the year being checked"}
+STAGE_TITLES = {SCHEMA_CODE: "Breaks the year's XSD schema",
+                YEAR_CODE: "Header Year differs from the year being checked"}
 MISSING = "(missing)"
 
 
