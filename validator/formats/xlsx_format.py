@@ -45,7 +45,9 @@ FIXED_COLUMNS = ("Code", "Title", "Severity", CHILD, RECORD, "Line", "Path", "Me
 _FIXED_DATE = datetime.datetime(2000, 1, 1)
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _MIN_WIDTH, _MAX_WIDTH, _WIDE = 8, 60, 50
-_WRAPPED = {"Reason", "Message", "Title", "Indicator", "Details", "Related", "Note"}
+_WRAPPED = {"Message", "Title", "Indicator", "Details", "Related", "Note"}
+_BOLD = Font(bold=True)
+_WRAP = Alignment(wrap_text=True, vertical="top")
 _CELL_LIMIT = 32767  # the most characters Excel keeps in one cell
 
 
@@ -55,14 +57,6 @@ def _clean(value: Any) -> Any:
         return value
     value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     return value if len(value) <= _CELL_LIMIT else value[:_CELL_LIMIT - 1] + "\u2026"
-
-
-def _append(sheet: Worksheet, values: Iterable[Any]) -> None:
-    """Add a row, keeping text as text: a value starting with '=' must not become a formula."""
-    sheet.append([_clean(value) for value in values])
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
 
 
 def _cell_value(value: Any) -> Any:
@@ -80,66 +74,80 @@ def _yes_no(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-class _Table:
-    """One table of a sheet: its header row (bold, and frozen and filtered when it is the sheet's
-    main table) and the widths its cells need."""
+class _Sheet:
+    """A sheet written row by row, keeping count of its rows and of the width each column needs
+    (asking openpyxl for the last row scans every cell, which made large workbooks slow)."""
 
-    def __init__(self, sheet: Worksheet, columns: Iterable[str]):
+    def __init__(self, sheet: Worksheet):
+        self.sheet, self.row = sheet, 0
+        self.widths: dict[int, int] = {}
+        self.reason_columns: set[int] = set()
+
+    def append(self, values: Iterable[Any], bold: bool = False, wrapped: frozenset[int] = frozenset()) -> None:
+        """Add a row, keeping text as text: a value starting with '=' must not become a formula."""
+        self.row += 1
+        for column, value in enumerate(values, start=1):
+            if value is None:
+                continue
+            cell = self.sheet.cell(self.row, column, _clean(value))
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+            if bold:
+                cell.font = _BOLD
+            elif column in wrapped:
+                cell.alignment = _WRAP
+            # A header needs room for the filter button beside its name.
+            need = len(str(cell.value)) + (4 if bold else 2)
+            if column in wrapped and not bold:
+                need = min(need, _WIDE)
+            if need > self.widths.get(column, 0):
+                self.widths[column] = need
+
+    def skip(self) -> None:
+        self.row += 1
+
+    def fit(self) -> None:
+        """Each column as wide as its longest cell, within limits (long text wraps instead)."""
+        for column, width in self.widths.items():
+            self.sheet.column_dimensions[get_column_letter(column)].width = max(_MIN_WIDTH, min(width, _MAX_WIDTH))
+        for column in self.reason_columns:  # room to write in, even while empty
+            self.sheet.column_dimensions[get_column_letter(column)].width = _WIDE
+
+
+class _Table:
+    """One table of a sheet: a bold header row, frozen and filtered, and its rows."""
+
+    def __init__(self, sheet: _Sheet, columns: Iterable[str]):
         self.sheet, self.columns = sheet, tuple(columns)
-        _append(sheet, self.columns)
-        self.header_row = sheet.max_row
-        for cell in sheet[self.header_row]:
-            cell.font = Font(bold=True)
+        self.wrapped = frozenset(index for index, name in enumerate(self.columns, start=1)
+                                 if name in _WRAPPED or name == REASON)
+        sheet.append(self.columns, bold=True)
+        self.header_row = sheet.row
+        if REASON in self.columns:
+            sheet.reason_columns.add(self.columns.index(REASON) + 1)
 
     def add(self, row: Iterable[Any]) -> None:
-        _append(self.sheet, row)
+        self.sheet.append(row, wrapped=self.wrapped)
 
     def filter_and_freeze(self, columns: int = 0) -> None:
         """Filter the table, and keep its header row (and its first `columns`) in view when scrolling."""
         last = get_column_letter(len(self.columns))
-        self.sheet.auto_filter.ref = f"A{self.header_row}:{last}{max(self.sheet.max_row, self.header_row)}"
-        self.sheet.freeze_panes = f"{get_column_letter(columns + 1)}{self.header_row + 1}"
-
-
-def _fit(sheet: Worksheet) -> None:
-    """Each column as wide as its longest cell (long text wraps in a wide column instead)."""
-    widths: dict[int, int] = {}
-    headers: dict[int, str] = {}
-    for row in sheet.iter_rows():
-        for cell in row:
-            if cell.value is None:
-                continue
-            text = str(cell.value)
-            if cell.font is not None and cell.font.bold:
-                headers.setdefault(cell.column, text)
-                # The header needs room for the filter button beside its name.
-                widths[cell.column] = max(widths.get(cell.column, 0), len(text) + 4)
-            else:
-                widths[cell.column] = max(widths.get(cell.column, 0), len(text) + 2)
-    for column, width in widths.items():
-        wrapped = headers.get(column) in _WRAPPED
-        limit = _WIDE if wrapped else _MAX_WIDTH
-        sheet.column_dimensions[get_column_letter(column)].width = max(_MIN_WIDTH, min(width, limit))
-        if wrapped or headers.get(column) == REASON:
-            for (cell,) in sheet.iter_rows(min_col=column, max_col=column):
-                if not (cell.font is not None and cell.font.bold):
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for column, header in headers.items():
-        if header == REASON:  # room to write in, even while empty
-            sheet.column_dimensions[get_column_letter(column)].width = _WIDE
+        self.sheet.sheet.auto_filter.ref = f"A{self.header_row}:{last}{max(self.sheet.row, self.header_row)}"
+        self.sheet.sheet.freeze_panes = f"{get_column_letter(columns + 1)}{self.header_row + 1}"
 
 
 # -- Summary ----------------------------------------------------------------------------------------
 
 
-def _summary(sheet: Worksheet, reports: list[Report]) -> None:
+def _summary(book_sheet: Worksheet, reports: list[Report]) -> None:
+    sheet = _Sheet(book_sheet)
     returns = _Table(sheet, RETURN_COLUMNS)
     for report in reports:
         info, counts = report.return_info or {}, report.counts
         returns.add([report.file, report.collection_year, info.get("la"), info.get("reference_date"),
                      info.get("children"), counts[ERROR], counts[QUERY], report.explained, len(report.rules_run),
                      report.previous_file or ""])
-    sheet.append([])
+    sheet.skip()
     rules = _Table(sheet, RULE_COLUMNS)
     for report in reports:
         titles = rule_titles(report)
@@ -154,7 +162,7 @@ def _summary(sheet: Worksheet, reports: list[Report]) -> None:
                        sum(1 for f in found if f.explanation is not None),
                        _yes_no(any(f.provisional for f in found)), report.file])
     rules.filter_and_freeze()
-    _fit(sheet)
+    sheet.fit()
 
 
 # -- Findings ---------------------------------------------------------------------------------------
@@ -172,7 +180,8 @@ def _value_columns(findings: list[Finding], taken: set[str]) -> list[tuple[str, 
     return [(name, f"{name} (value)" if name in taken else name) for name in names]
 
 
-def _findings(sheet: Worksheet, reports: list[Report]) -> None:
+def _findings(book_sheet: Worksheet, reports: list[Report]) -> None:
+    sheet = _Sheet(book_sheet)
     ordered = [(report, finding) for report in reports for finding in sorted(report.findings, key=_finding_order)]
     findings = [finding for _, finding in ordered]
     extras = []  # columns shown only when some finding has something to put in them
@@ -200,13 +209,14 @@ def _findings(sheet: Worksheet, reports: list[Report]) -> None:
         ])
     # Severity, code, title and child stay in view while the value columns scroll past.
     table.filter_and_freeze(columns=FINDING_COLUMNS.index(CHILD) + 1)
-    _fit(sheet)
+    sheet.fit()
 
 
 # -- By child ---------------------------------------------------------------------------------------
 
 
-def _by_child(sheet: Worksheet, reports: list[Report]) -> None:
+def _by_child(book_sheet: Worksheet, reports: list[Report]) -> None:
+    sheet = _Sheet(book_sheet)
     table = _Table(sheet, CHILD_COLUMNS)
     for report in reports:
         children: dict[str, list[Finding]] = {}
@@ -224,13 +234,14 @@ def _by_child(sheet: Worksheet, reports: list[Report]) -> None:
         for row in rows:
             table.add(row)
     table.filter_and_freeze()
-    _fit(sheet)
+    sheet.fit()
 
 
 # -- Indicators -------------------------------------------------------------------------------------
 
 
-def _indicators(sheet: Worksheet, reports: list[Report]) -> None:
+def _indicators(book_sheet: Worksheet, reports: list[Report]) -> None:
+    sheet = _Sheet(book_sheet)
     lines_of = [(report, indicator_lines(report.indicators)) for report in reports]
     rates = any(line.rate is not None for _, lines in lines_of for line in lines)
     last_year = any(line.last_year.value is not None for _, lines in lines_of for line in lines)
@@ -256,13 +267,14 @@ def _indicators(sheet: Worksheet, reports: list[Report]) -> None:
             row += ["; ".join(notes), line.key, report.file]
             table.add(row)
     table.filter_and_freeze()
-    _fit(sheet)
+    sheet.fit()
 
 
 # -- Fixed (with --baseline) ------------------------------------------------------------------------
 
 
-def _fixed(sheet: Worksheet, reports: list[Report]) -> None:
+def _fixed(book_sheet: Worksheet, reports: list[Report]) -> None:
+    sheet = _Sheet(book_sheet)
     table = _Table(sheet, FIXED_COLUMNS)
     for report in reports:
         titles = rule_titles(report)
@@ -272,7 +284,7 @@ def _fixed(sheet: Worksheet, reports: list[Report]) -> None:
                        item.get("record") or "", item.get("line"), item.get("path") or "",
                        item.get("message", ""), report.file])
     table.filter_and_freeze()
-    _fit(sheet)
+    sheet.fit()
 
 
 def _workbook(reports: list[Report]) -> Workbook:
