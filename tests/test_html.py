@@ -222,6 +222,15 @@ def test_chart_labels_give_each_code_its_words(open_page):
     assert "6 Police" in labels and "2A Education: school" in labels
     assert "3B Domestic abuse: parent or carer is a victim" in labels
     assert "NEG Neglect" in labels
+    assert page.page.locator("[data-testid=indicators] svg").count() >= 5
+    assert page.page.locator("[data-testid=indicators] svg rect.bar").count() >= 10
+
+
+def test_two_returns_on_one_page_keep_their_groups_apart(reports):
+    text = render([reports["broken"], reports["every"]])
+    ids = re.findall(r'<details class="rule" id="([^"]+)"', text)
+    assert len(ids) == len(set(ids)) > len({f.code for f in reports["every"].findings})
+    assert text == render([reports["broken"], reports["every"]])  # the same reports, the same page
 
 
 def test_record_baseline_explanation_and_fixed_are_shown(browser, tmp_path):

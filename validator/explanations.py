@@ -138,9 +138,9 @@ def _from_workbook(path: Path) -> list[Explanation]:
             # Several rows of one record (a rule raised twice on it) give one entry, the first reason.
             entries.setdefault((entry.code, entry.child_id, entry.record), entry)
         return list(entries.values())
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
-        if isinstance(exc, ExplanationsError):
-            raise
+    except ExplanationsError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:  # a sheet openpyxl cannot read
         raise ExplanationsError(f"{path}: not an Excel workbook that can be read ({exc.__class__.__name__})") from None
     finally:
         book.close()

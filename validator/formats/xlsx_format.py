@@ -33,8 +33,9 @@ SUMMARY_SHEET, FINDINGS_SHEET, CHILD_SHEET, INDICATORS_SHEET, FIXED_SHEET = (
     "Summary", "Findings", "By child", "Indicators", "Fixed")
 # The Findings columns the explanations are read back by (validator/explanations.py reads these names).
 CODE, CHILD, RECORD, REASON = "Code", "LAchildID", "Record", "Reason"
-RETURN_COLUMNS = ("File", "Collection year", "LA", "Reference date", "Children", "Errors", "Queries",
-                  "Explained", "Rules checked", "Previous return")
+# The file comes last here as on every sheet, so the first column stays narrow for the rule codes below.
+RETURN_COLUMNS = ("Collection year", "LA", "Reference date", "Children", "Errors", "Queries", "Explained",
+                  "Rules checked", "Previous return", "File")
 RULE_COLUMNS = ("Code", "Title", "Severity", "Stage", "Findings", "Explained", "Provisional", "File")
 # The Findings sheet: these, then one column per value read, then the closing columns.
 FINDING_COLUMNS = ("Severity", CODE, "Title", CHILD, RECORD, "Element", "Line", "Path")
@@ -144,9 +145,9 @@ def _summary(book_sheet: Worksheet, reports: list[Report]) -> None:
     returns = _Table(sheet, RETURN_COLUMNS)
     for report in reports:
         info, counts = report.return_info or {}, report.counts
-        returns.add([report.file, report.collection_year, info.get("la"), info.get("reference_date"),
-                     info.get("children"), counts[ERROR], counts[QUERY], report.explained, len(report.rules_run),
-                     report.previous_file or ""])
+        returns.add([report.collection_year, info.get("la"), info.get("reference_date"), info.get("children"),
+                     counts[ERROR], counts[QUERY], report.explained, len(report.rules_run), report.previous_file or "",
+                     report.file])
     sheet.skip()
     rules = _Table(sheet, RULE_COLUMNS)
     for report in reports:
