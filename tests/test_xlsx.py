@@ -338,3 +338,22 @@ def test_a_broken_or_binary_explanations_file_is_one_line_and_exit_2(tmp_path):
         code, out, err = run(BROKEN, "--no-indicators", "--explanations", path)
         assert code == 2 and len(err.strip().splitlines()) == 1, err
         assert "internal error" not in err and str(path) in err
+
+
+def test_a_workbook_with_an_entity_bomb_is_refused_without_expanding_it(tmp_path):
+    good = tmp_path / "report.xlsx"
+    good.write_bytes(xlsx_format.render([_report()]))
+    bomb = tmp_path / "bomb.xlsx"
+    lol = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    doctype = f'<!DOCTYPE worksheet [<!ENTITY l0 "lol">{lol}]>'
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(bomb, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet2.xml":  # the Findings sheet
+                text = data.decode()
+                start = text.index("?>") + 2 if text.startswith("<?xml") else 0
+                data = (text[:start] + doctype + text[start:]).replace("<v>", "<v>&l9;", 1).encode()
+            target.writestr(item, data)
+    code, out, err = run(BROKEN, "--no-indicators", "--explanations", bomb)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert str(bomb) in err and "internal error" not in err
