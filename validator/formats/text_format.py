@@ -38,7 +38,9 @@ def _indicator_table(console: Console, report: Report) -> None:
     table.add_column(england_heading(lines), justify="right", no_wrap=True)
     if last_year:
         table.add_column("last year", justify="right", no_wrap=True)
-    table.add_column("", style="dim")
+    notes = any(line.note for line in lines)
+    if notes:
+        table.add_column("", style="dim", max_width=24)
     for line in lines:
         cells = [escape(line.title), line.this_year.text()]
         if rates:
@@ -46,7 +48,8 @@ def _indicator_table(console: Console, report: Report) -> None:
         cells.append(england_text(line, heading_year))
         if last_year:
             cells.append(line.last_year.text())
-        cells.append(escape(line.note))
+        if notes:
+            cells.append(escape(line.note))
         table.add_row(*cells)
     console.print()
     console.print(table)
