@@ -119,6 +119,7 @@ def test_findings_rows_carry_title_record_element_and_each_value():
     first = next(row for row in rows if row["Line"] == 812)
     assert first["Title"] == "Primary need code missing for a referral that went further"  # the rule's title
     assert first["Record"] == "episode referred 2025-06-02" and first["LAchildID"] == "CH00123"
+    assert first["Element"] == "CINdetails"  # the last step of the path, without its position
     assert first["ReferralNFA"] == "false" and first["PrimaryNeedCode"] == "(missing)"
     assert first["Severity"] == "error" and first["File"] == FILE and first["Since baseline"] == "new"
     assert "(line 815)" in first["Related"] and "PrimaryNeedCode is missing" in first["Details"]

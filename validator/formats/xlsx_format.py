@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 import zipfile
 from typing import Any, Iterable
 
@@ -174,6 +175,13 @@ def _finding_order(finding: Finding) -> tuple:
     return stage, finding.code, finding.line if finding.line is not None else -1, finding.path or ""
 
 
+def _element(finding: Finding) -> str:
+    """The element a finding is about: the schema's word for it, else the last step of its path."""
+    if finding.element:
+        return finding.element
+    return re.sub(r"\[\d+\]$", "", finding.path.rsplit("/", 1)[-1]) if finding.path else ""
+
+
 def _value_columns(findings: list[Finding], taken: set[str]) -> list[tuple[str, str]]:
     """(value name, column heading) for every value any finding read, in the order first met;
     a name that is already a column's heading (LAchildID) is headed `LAchildID (value)`."""
@@ -201,7 +209,7 @@ def _findings(book_sheet: Worksheet, reports: list[Report]) -> None:
         title = titles.setdefault(id(report), rule_titles(report)).get(finding.code, "")
         table.add([
             finding.severity, finding.code, title, finding.child_id or "", finding.record or "",
-            finding.element or "", finding.line, finding.path or "",
+            _element(finding), finding.line, finding.path or "",
             *(_cell_value(finding.values[name]) if name in finding.values else None for name, _ in values),
             finding.message, related_text(finding.related), "; ".join(finding.details),
             *(cell(finding) for _, cell in extras), report.file,
