@@ -230,8 +230,8 @@ def _summary(report: Report, titles: dict[str, str]) -> str:
     if not report.findings:
         verdict = f'<p><span class="ok">No problems found</span> ({len(report.rules_run)} rules checked).</p>'
     else:
-        verdict = (f'<p><span class="error">{counts[ERROR]} error(s)</span> must be fixed; '
-                   f'<span class="query">{counts[QUERY]} query(ies)</span> to fix or explain to DfE '
+        verdict = (f'<p><span class="error">{counts[ERROR]:,} error(s)</span> must be fixed; '
+                   f'<span class="query">{counts[QUERY]:,} query(ies)</span> to fix or explain to DfE '
                    f"({len(report.rules_run)} rules and the {escape(str(report.collection_year))} schema checked).</p>")
     if not report.findings and report.fixed is None:
         return f'<div data-testid="summary">{verdict}</div>'
