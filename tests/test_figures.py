@@ -39,6 +39,9 @@ def test_with_a_population_a_count_shows_its_rate_beside_englands_rate(with_ever
     assert line.rate == 1.2 and england_text(line, 2025) == "about 519.4 per 10k"
     # A figure with no national rate keeps England's figure, its percent beside it.
     assert england_text(_line(with_everything, "referrals_nfa"), 2025) == "41,340 (6.5%)"
+    # A count whose rate England does not publish keeps England's count: the only figure there is.
+    line = _line(with_everything, "cpp_started")
+    assert line.rate == 0.2 and not line.england_rate and england_text(line, 2025) == "61,840"
     keys = [line.key for line in indicator_lines(with_everything.indicators)]
     assert not any(key.endswith("_rate") for key in keys)  # each rate sits on its count's line
 

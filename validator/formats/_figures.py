@@ -50,11 +50,12 @@ class IndicatorLine:
     title: str
     this_year: Figure
     rate: float | None  # this return's rate per 10,000 children (with a population)
-    england: Figure  # England's rate where this line shows a rate, else England's figure
+    england: Figure  # England's rate where both have one, else England's figure
     england_year: int | None
     last_year: Figure  # the previous return's figure (with --previous)
     note: str
     national: dict[str, Any]  # England's figures for the count, as the indicators give them
+    england_rate: bool = False  # `england` is England's rate per 10,000, set beside this return's rate
 
     @property
     def rate_text(self) -> str:
@@ -116,19 +117,18 @@ def indicator_lines(indicators: dict[str, dict[str, Any]] | None) -> list[Indica
             notes.append("lower bound")
         national = count_national = figure.get("national") or {}
         england = Figure.of(national)
-        rate = None
+        rate, england_rate = None, False
         if key in rates:
             rate_figure, of = rates[key]["figure"], rates[key]["of"]
             rate = rate_figure.get("value")
             # England's rate: the rate figure's own national value, else the rate beside the count.
             rate_national = rate_figure.get("national") or {}
             if rate_national.get("value") is not None:
-                england = Figure(rate_national["value"], about=Figure.of(rate_national).about)
+                england, england_rate = Figure(rate_national["value"], about=Figure.of(rate_national).about), True
                 national = rate_national
             elif national.get("rate") is not None:
-                england = Figure(national["rate"])
-            else:
-                england = Figure()
+                england, england_rate = Figure(national["rate"]), True
+            # else England has no rate for it: its count stays, the only figure there is
             if of != _counted_path(key):
                 counted = indicators[key]
                 for step in of.split(".")[1:]:
@@ -137,7 +137,8 @@ def indicator_lines(indicators: dict[str, dict[str, Any]] | None) -> list[Indica
         lines.append(IndicatorLine(
             key=key, title=figure.get("title") or key, this_year=Figure.of(figure), rate=rate, england=england,
             england_year=national.get("year") if england.value is not None else None,
-            last_year=Figure.of(figure.get("last_year")), note=", ".join(notes), national=count_national))
+            last_year=Figure.of(figure.get("last_year")), note=", ".join(notes), national=count_national,
+            england_rate=england_rate))
     return lines
 
 
@@ -159,7 +160,7 @@ def england_text(line: IndicatorLine, heading_year: int | None) -> str:
     """England's figure, naming its year when that is not the year in the heading."""
     if line.england.value is None:
         return "-"
-    if line.rate is not None:  # the line compares rates: England's is a rate too
+    if line.england_rate:  # the line compares rates: England's is a rate too
         text = ("about " if line.england.about else "") + f"{line.england.value:,.1f} per 10k"
     else:
         text = line.england.text()

@@ -263,7 +263,7 @@ def _indicators(book_sheet: Worksheet, reports: list[Report]) -> None:
     for report, lines in lines_of:
         for line in lines:
             national = line.national
-            england_rate = line.england.value if line.rate is not None else national.get("rate")
+            england_rate = line.england.value if line.england_rate else national.get("rate")
             row = [line.title, line.this_year.value, line.this_year.percent]
             row += [line.rate] if rates else []
             row += [national.get("value"), national.get("percent"), england_rate,
@@ -271,7 +271,7 @@ def _indicators(book_sheet: Worksheet, reports: list[Report]) -> None:
             row += [line.last_year.value, line.last_year.percent] if last_year else []
             notes = [line.note] if line.note else []
             if line.england.about:
-                notes.append("England's rate is approximate (derived)" if line.rate is not None
+                notes.append("England's rate is approximate (derived)" if line.england_rate
                              else "England's figure is approximate (derived)")
             row += ["; ".join(notes), line.key, report.file]
             table.add(row)
