@@ -49,7 +49,8 @@ def _findings() -> list[Finding]:
                 baseline="still"),
         Finding(code="1560Q", severity=QUERY, stage="rule", line=46,
                 path="/Message/Children/Child[3]/ChildIdentifiers/FormerUPN", child_id="CH00003",
-                message="The FormerUPN is not in the UPN format.", values={"FormerUPN": FORMULA, "LAchildID": "CH00003"}),
+                message="The FormerUPN is not in the UPN format.",
+                values={"FormerUPN": FORMULA, "LAchildID": "CH00003"}),
         Finding(code="2886Q", severity=QUERY, stage="rule", message="Over 2% of children have Sex missing.",
                 values={"numerator": 31, "denominator": 109, "percent": 28.44, "flagged": True}),
     ]

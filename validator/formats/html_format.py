@@ -181,7 +181,8 @@ def _charts(report: Report) -> str:
     for key, title, measure, used_only in CHARTS:
         breakdown = (indicators.get(key) or {}).get("breakdown") or {}
         labels = code_labels(report.collection_year, key)
-        bars = [(labels.get(str(code)) or band_label(code), _count(entry, measure)) for code, entry in breakdown.items()]
+        bars = [(labels.get(str(code)) or band_label(code), _count(entry, measure))
+                for code, entry in breakdown.items()]
         if used_only:
             bars = sorted((bar for bar in bars if bar[1]), key=lambda bar: -bar[1])[:MOST_BARS]
         if bars:
@@ -251,7 +252,8 @@ def _summary(report: Report, titles: dict[str, str]) -> str:
                         f'<span class="muted">({len(found):,} {found[0].severity}{"" if len(found) == 1 else "s"})'
                         "</span></li>" for code, found in most)
         heading = "Most found" if len(grouped) > len(most) else "Found"
-        rules = f'<p class="found">{heading} ({len(grouped)} rule{"" if len(grouped) == 1 else "s"} in all):</p><ul>{links}</ul>'
+        rules = (f'<p class="found">{heading} ({len(grouped)} rule{"" if len(grouped) == 1 else "s"} in all):</p>'
+                 f"<ul>{links}</ul>")
     return (f'<div data-testid="summary">{verdict}<div class="cards">{"".join(cards)}</div>{notes}{rules}'
             f"{_fixed(report, titles)}</div>")
 
@@ -391,7 +393,8 @@ def _indicators(report: Report) -> str:
     rows = []
     for line in lines:
         cells = [f"<td>{escape(line.title)}</td>",
-                 f'<td class="number" data-value="{_sortable(line.this_year.value)}">{escape(line.this_year.text())}</td>']
+                 f'<td class="number" data-value="{_sortable(line.this_year.value)}">'
+                 f"{escape(line.this_year.text())}</td>"]
         if rates:
             cells.append(f'<td class="number" data-value="{_sortable(line.rate)}">'
                          f'{"" if line.rate is None else escape(line.rate_text)}</td>')
