@@ -12,16 +12,14 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
-import zipfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
 from jsonschema import Draft4Validator
 from junitparser import Failure, JUnitXml
-from openpyxl import load_workbook
 
-from validator.formats import RENDERERS, csv_format, github_format, junit_format, sarif_format, xlsx_format
+from validator.formats import RENDERERS, csv_format, github_format, junit_format, sarif_format
 from validator.report import ERROR, QUERY, Finding, Location, Report
 
 # A name with a space, a comma and a colon: each format must carry it intact.
@@ -121,79 +119,7 @@ def test_csv_of_a_clean_file_is_the_header_alone(reports):
     assert _csv_rows(csv_format.render(reports[1:])) == []
 
 
-# ---------------------------------------------------------------- xlsx
-
-
-def _workbook(reports):
-    return load_workbook(io.BytesIO(xlsx_format.render(reports)))
-
-
-def _sheet_rows(sheet) -> list[dict]:
-    header = [cell.value for cell in sheet[1]]
-    return [dict(zip(header, row)) for row in sheet.iter_rows(min_row=2, values_only=True)]
-
-
-def test_xlsx_has_summary_and_findings_sheets_with_frozen_filtered_bold_headers(reports):
-    book = _workbook(reports)
-    assert book.sheetnames == ["Summary", "Findings"]
-    for sheet, columns in ((book["Summary"], xlsx_format.SUMMARY_COLUMNS),
-                           (book["Findings"], xlsx_format.FINDINGS_COLUMNS)):
-        assert tuple(cell.value for cell in sheet[1]) == columns
-        assert all(cell.font.bold for cell in sheet[1])
-        assert sheet.freeze_panes == "A2"
-        assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(columns)).column_letter}{sheet.max_row}"
-        for letter in (sheet.cell(1, index).column_letter for index in range(1, len(columns) + 1)):
-            assert 8 <= sheet.column_dimensions[letter].width <= 70
-
-
-def test_xlsx_findings_rows_and_an_empty_reason_column(reports):
-    sheet = _workbook(reports)["Findings"]
-    columns = [cell.value for cell in sheet[1]]
-    assert columns[-1] == "Reason"
-    for required in ("file", "code", "severity", "stage", "LAchildID", "line", "path", "message", "values",
-                     "related", "provisional"):
-        assert required in columns
-    rows = _sheet_rows(sheet)
-    assert len(rows) == len(reports[0].findings)
-    assert all(row["Reason"] is None for row in rows)
-    first = next(row for row in rows if row["line"] == 812)
-    assert first["values"] == "ReferralNFA=false; PrimaryNeedCode=(missing)"
-    assert first["LAchildID"] == "CH00123" and first["file"] == FILE and first["provisional"] == "no"
-    assert "(line 815)" in first["related"] and "(line 820)" in first["related"]
-    whole_return = next(row for row in rows if row["code"] == "2990Q")
-    assert whole_return["line"] is None and whole_return["LAchildID"] in (None, "")
-    assert whole_return["values"] == "share=0.5; flagged=true"
-    assert next(row for row in rows if row["code"] == "9005")["provisional"] == "yes"
-
-
-def test_xlsx_keeps_text_that_looks_like_a_formula_as_text(reports):
-    sheet = _workbook(reports)["Findings"]
-    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row
-             if isinstance(cell.value, str) and "HYPERLINK" in cell.value]
-    assert cells and all(cell.data_type == "s" for cell in cells)
-    assert cells[0].value == f"FormerUPN={FORMULA}"
-
-
-def test_xlsx_summary_counts_each_rule_per_file(reports):
-    rows = _sheet_rows(_workbook(reports)["Summary"])
-    mine = {row["code"]: row for row in rows if row["file"] == FILE}
-    assert set(mine) == {"YEAR", "SCHEMA", "1560Q", "2990Q", "8610", "9005"}
-    assert mine["8610"]["count"] == 2 and mine["8610"]["severity"] == "error"
-    assert mine["1560Q"]["severity"] == "query" and mine["9005"]["provisional"] == "yes"
-    assert mine["SCHEMA"]["stage"] == "schema"
-    (clean,) = [row for row in rows if row["file"] == CLEAN_FILE]
-    assert clean["count"] == 0 and "No problems" in clean["message"]
-
-
-def test_xlsx_is_the_same_bytes_for_the_same_report(reports):
-    data = xlsx_format.render(reports)
-    assert isinstance(data, bytes) and data == xlsx_format.render(reports)
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
-        core = archive.read("docProps/core.xml").decode()
-    assert core.count("2000-01-01T00:00:00Z") == 2  # created and modified
-    book = load_workbook(io.BytesIO(data))
-    assert book.properties.creator == "cin-validate"
+# The workbook is read back in tests/test_xlsx.py.
 
 
 # ---------------------------------------------------------------- junit
@@ -407,14 +333,6 @@ def test_sarif_schema_check_is_not_a_formality(reports):
     log["runs"][0]["results"][1]["locations"][0]["physicalLocation"]["region"] = {"startLine": 0}
     log["runs"][0]["tool"]["driver"]["colour"] = "red"
     assert len(list(_sarif_validator().iter_errors(log))) == 3
-
-
-def test_xlsx_takes_text_a_cell_could_not_hold():
-    finding = Finding(code="8610", severity=ERROR, stage="rule", message="bad\x01byte", line=1,
-                      values={"note": "x" * 40000})
-    sheet = _workbook([Report(file="r.xml", collection_year="2025-26", findings=[finding])])["Findings"]
-    row = _sheet_rows(sheet)[0]
-    assert row["message"] == "bad\ufffdbyte" and len(row["values"]) == 32767
 
 
 def test_finding_to_dict_carries_every_output_field():

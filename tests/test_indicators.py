@@ -111,7 +111,7 @@ def test_output_shape_follows_section_0(alone):
     item = alone["referrals_nfa"]
     assert list(item)[:8] == ["key", "title", "unit", "value", "numerator", "denominator", "percent", "excluded"]
     assert item["serves"] == {"framework": ["N10"], "tables": ["C1"]}
-    assert item["national"] == {"value": 41340, "percent": 6.5}
+    assert item["national"] == {"value": 41340, "percent": 6.5, "year": 2025}
     # sub-keys are nested objects named by their dotted key
     assert at(alone, "cpp_started.children")["key"] == "cpp_started.children"
     assert at(alone, "cpp_started.children")["unit"] == "children"
@@ -598,6 +598,8 @@ def test_definitions_load_strictly():
                                             "referred_in_period\n",
                                             "    value: SELECT 1\n    value_of: referrals\n", 1),
         "unknown relation key": text.replace("  referral:\n", "  referral:\n    materialise: true\n", 1),
+        "no national year": text.replace("\nnational_year: 2025\n", "\n", 1),
+        "a national year that is no year": text.replace("\nnational_year: 2025\n", "\nnational_year: soon\n", 1),
         "sub-key named like a field": text.replace("      episodes:\n        unit: episodes\n        value: SELECT "
                                                    "count(*) FROM referral WHERE class = 'cin_episode' AND open_at_rd",
                                                    "      percent:\n        unit: episodes\n        value: SELECT "
@@ -631,3 +633,40 @@ def test_previous_needs_the_previous_return_loaded():
     with Session(document.year, extract(document.root), year_code_lists(document.year.name)) as session:
         with pytest.raises(ValueError, match="add_previous"):
             compute(session, previous=True)
+
+
+# -- the year of England's figures, and last year's figures ----------------------------------------
+
+
+def test_every_national_figure_names_its_year(alone):
+    definitions = indicators.load_definitions()
+    assert definitions.national_year == 2025
+    for key, item in alone.items():
+        if item["national"] is not None:
+            assert item["national"]["year"] == 2025, key
+    text = _definitions_text().replace("national: {value: 41340, percent: 6.5}",
+                                       "national: {value: 40000, percent: 6.4, year: 2024}")
+    assert text != _definitions_text()
+    node = parse_definitions(text).node("referrals_nfa")
+    assert node.national["year"] == 2024  # a figure from another year keeps its own
+
+
+def test_last_years_figures_come_from_the_previous_return_by_the_same_definitions():
+    from validator import validate
+
+    report = validate(CURRENT, previous=PREVIOUS, select=["100"])
+    last = _compute(PREVIOUS)
+    for key, item in report.indicators.items():
+        if key in last:
+            earlier = {name: last[key][name] for name in indicators.LAST_YEAR_FIELDS if name in last[key]}
+            assert item["last_year"] == earlier, key
+    assert report.indicators["referrals"]["last_year"]["value"] != report.indicators["referrals"]["value"]
+    assert "last_year" not in validate(CURRENT, select=["100"]).indicators["referrals"]
+
+
+def test_add_last_year_leaves_out_figures_last_year_did_not_give():
+    results = {"a": {"key": "a", "value": 3}, "b": {"key": "b", "value": 4}, "c": {"key": "c", "value": 5}}
+    indicators.add_last_year(results, {"a": {"value": 1, "numerator": 1, "denominator": 4, "percent": 25.0,
+                                             "breakdown": {}}, "b": {"value": None}})
+    assert results["a"]["last_year"] == {"value": 1, "numerator": 1, "denominator": 4, "percent": 25.0}
+    assert "last_year" not in results["b"] and "last_year" not in results["c"]

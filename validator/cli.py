@@ -80,7 +80,7 @@ def check(
     fail_fast: Optional[bool] = typer.Option(None, "--fail-fast", help="Skip the DfE rules when the schema stage fails.", show_default=False),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Run only these rule codes or tags."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Do not run these rule codes or tags."),
-    explanations: Optional[Path] = typer.Option(None, "--explanations", help="YAML file of reasons for queries that stay (code, child_id, reason)."),
+    explanations: Optional[Path] = typer.Option(None, "--explanations", help="Reasons for queries that stay: a YAML file (code, child_id, record, reason) or a report workbook (.xlsx) with its Reason column filled in."),
     redact: Optional[bool] = typer.Option(None, "--redact", help="Keep UPNs and dates of birth, expected birth and death out of every output.", show_default=False),
     indicators: Optional[bool] = typer.Option(None, "--indicators/--no-indicators", help="Show the preview indicators (default: on).", show_default=False),
     previous: Optional[Path] = typer.Option(None, "--previous", help="Last year's return, for the indicators that span two years."),

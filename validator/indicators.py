@@ -36,14 +36,17 @@ RATE_PER = 10_000
 
 # Fields of an output object; a sub-key may not take one of these names.
 RESERVED = ("key", "title", "unit", "value", "numerator", "denominator", "percent", "breakdown", "percentiles",
-            "excluded", "notes", "data_quality", "within_return_only", "lower_bound", "serves", "national")
+            "excluded", "notes", "data_quality", "within_return_only", "lower_bound", "serves", "national",
+            "last_year")
+# The fields of last year's figure set beside this year's (with the previous return).
+LAST_YEAR_FIELDS = ("value", "numerator", "denominator", "percent")
 
 _NODE_KEYS = {"title", "unit", "serves", "national", "notes", "requires", "within_return_only", "lower_bound",
               "data_quality", "value", "value_of", "bands", "rate", "denominator", "denominator_of", "excluded",
               "breakdown", "parts"}
 _VALUE_WAYS = ("value", "value_of", "bands", "rate")
 _NATIONAL_KEYS = {"value", "percent", "rate", "p25", "median", "p75", "derived", "approximate", "note", "earlier",
-                  "breakdown", "children"}
+                  "breakdown", "children", "year"}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _KEY = re.compile(r"^[A-Za-z0-9_]+$")
@@ -162,6 +165,7 @@ class Definitions:
     relations: tuple[Relation, ...]
     data_quality: dict[str, QualityCheck]
     indicators: tuple[Node, ...]
+    national_year: int  # the year (ending 31 March) of the England figures, unless one names its own
 
     def keys(self) -> list[str]:
         return [node.path for node in self.indicators]
@@ -245,9 +249,17 @@ def _national(value: Any, where: str) -> Any:
                 _fail(f"{where}.{key}", "must be true or false")
         elif key == "note":
             _text(item, f"{where}.note")
+        elif key == "year":
+            _year(item, f"{where}.year")
         elif isinstance(item, bool) or not isinstance(item, (int, float)):
             _fail(f"{where}.{key}", "must be a number")
     return national
+
+
+def _year(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 2000 <= value <= 2100:
+        _fail(where, "must be a year such as 2025 (the year ending 31 March)")
+    return value
 
 
 def _serves(value: Any, where: str) -> dict:
@@ -416,7 +428,9 @@ def parse_definitions(text: str, source: str = "indicators.yaml") -> Definitions
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise IndicatorFileError(f"{source}: not valid YAML: {exc}") from exc
-    data = _mapping(data, source, {"relations", "data_quality", "indicators"}, {"relations", "indicators"})
+    data = _mapping(data, source, {"national_year", "relations", "data_quality", "indicators"},
+                    {"national_year", "relations", "indicators"})
+    national_year = _year(data["national_year"], "national_year")
     reserved = set(SPECS) | {f"previous_{name}" for name in SPECS} | {"calendar"}
     relations = []
     for name, item in _keys_mapping(data["relations"], "relations").items():
@@ -443,7 +457,7 @@ def parse_definitions(text: str, source: str = "indicators.yaml") -> Definitions
         indicators.append(_node(key, item, True, quality))
     indicators = tuple(indicators)
     _check_references(indicators)
-    return Definitions(tuple(relations), quality, indicators)
+    return Definitions(tuple(relations), quality, indicators, national_year)
 
 
 @lru_cache(maxsize=None)
@@ -669,7 +683,7 @@ class _Run:
         if node.serves is not None:
             got["serves"] = node.serves
         if node.national is not _MISSING:
-            got["national"] = node.national
+            got["national"] = self.national(node.national)
 
         out: dict[str, Any] = {"key": node.path}
         if node.title:
@@ -679,6 +693,12 @@ class _Run:
         out.update(parts)
         self.results[node.path] = out
         return out
+
+    def national(self, figure: dict | None) -> dict | None:
+        """The England figure, naming its year (the file's national_year unless it gives its own)."""
+        if figure is None:
+            return None
+        return {**figure, "year": figure.get("year", self.definitions.national_year)}
 
     def bands(self, node: Node, out: dict) -> None:
         spec = node.bands
@@ -769,6 +789,17 @@ def compute(session, population: int | None = None, previous: bool = False) -> d
         result = run.evaluate(node)
         if result is not None:
             results[node.path] = result
+    return results
+
+
+def add_last_year(results: dict[str, dict], last_year: dict[str, dict]) -> dict[str, dict]:
+    """Set last year's figure beside each headline figure of this year: `last_year` holds the value
+    (with numerator, denominator and percent where it has them) computed from the previous return
+    by the same definitions. A figure last year's return did not give is left without one."""
+    for key, figure in results.items():
+        earlier = last_year.get(key)
+        if earlier is not None and earlier.get("value") is not None:
+            figure["last_year"] = {name: earlier[name] for name in LAST_YEAR_FIELDS if name in earlier}
     return results
 
 

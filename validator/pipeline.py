@@ -170,14 +170,26 @@ def open_return(source: str | os.PathLike | bytes, year: str | None = None, name
 # return starts its schema worker first, so the worker is busy while they load.
 
 
-def _add_previous(session, current: Document, path: str) -> None:
+def _add_previous(session, current: Document, path: str):
+    """Load last year's return beside this one; its year and tables, for its own headline figures."""
     from .indicators import previous_year_problem
 
     previous = open_return(path, name=f"{path} (previous return)")
     problem = previous_year_problem(current.year, previous.year)
     if problem:
         raise InputError(f"{previous.name}: {problem}")
-    session.add_previous(read_tables(previous))
+    tables = read_tables(previous)
+    session.add_previous(tables)
+    return previous.year, tables
+
+
+def _last_year_figures(year, tables) -> dict:
+    """Last year's return's own indicators, by the same definitions (shown beside this year's)."""
+    from . import indicators
+    from .engine import Session
+
+    with Session(year, tables, year_code_lists(year.name)) as session:
+        return indicators.compute(session)
 
 
 def _report(document: Document, tables, schema_findings, options: Options, pending=None, share=None) -> Report:
@@ -198,9 +210,10 @@ def _report(document: Document, tables, schema_findings, options: Options, pendi
             findings += rule_findings
         figures = None
         if options.indicators:
-            if options.previous:
-                _add_previous(session, document, options.previous)
+            last_year = _add_previous(session, document, options.previous) if options.previous else None
             figures = indicators.compute(session, population=options.population, previous=bool(options.previous))
+            if last_year is not None:
+                indicators.add_last_year(figures, _last_year_figures(*last_year))
         if pending is not None:
             # Collected last, so the rules and indicators run while the worker validates; a file
             # that is not well-formed raises InputError here, whatever the tables held. A broken

@@ -14,6 +14,9 @@ STAGE_DESCRIPTIONS = {
     SCHEMA_CODE: "The return breaks the collection year's XSD schema.",
     YEAR_CODE: "The Header Year disagrees with the collection year the return is checked as.",
 }
+# Short names of the header and schema checks, beside the rules' titles.
+STAGE_TITLES = {SCHEMA_CODE: "Breaks the year's XSD schema",
+                YEAR_CODE: "Header Year differs from the year being checked"}
 MISSING = "(missing)"
 
 
@@ -54,6 +57,22 @@ def related_text(related: Iterable[Location], separator: str = "; ") -> str:
 def rule_description(finding: Finding) -> str:
     """What a code checks: the rule's own message, or a general line for the schema and header stages."""
     return STAGE_DESCRIPTIONS.get(finding.code, finding.message)
+
+
+def rule_titles(report: Report) -> dict[str, str]:
+    """Code -> the rule's title in the report's collection year, and a title for the header and
+    schema checks; a code neither knows (or a year without rules) is left out."""
+    from ..rules import RuleFileError, load_ruleset
+    from ..years import UnknownYear
+
+    titles = dict(STAGE_TITLES)
+    if report.collection_year:
+        try:
+            rules = load_ruleset(report.collection_year).rules
+        except (RuleFileError, UnknownYear):
+            rules = {}
+        titles.update((code, rule.title) for code, rule in rules.items())
+    return titles
 
 
 def is_error(finding: Finding) -> bool:
@@ -104,36 +123,3 @@ def record_lines(finding: Finding, with_message: bool = False) -> list[str]:
     lines += [f"    with {location_text(location)}" for location in finding.related]
     lines += [f"    {detail}" for detail in finding.details]
     return lines
-
-
-def number_text(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def figure_text(figure: dict[str, Any] | None) -> str:
-    """`1,234 (22.6%)` or `330.3` from an indicator (or its national reference)."""
-    if not figure or figure.get("value") is None:
-        return "-"
-    text = number_text(figure["value"])
-    if figure.get("percent") is not None:
-        text += f" ({figure['percent']:.1f}%)"
-    elif figure.get("rate") is not None:
-        text += f" ({figure['rate']:.1f} per 10k)"
-    return text
-
-
-def indicator_rows(indicators: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str]]:
-    """(title, this return, England 2025, note) for each headline indicator, in the spec's order."""
-    rows = []
-    for key, figure in indicators.items():
-        note = "within this return only" if figure.get("within_return_only") else ""
-        if figure.get("lower_bound"):
-            note = ", ".join(filter(None, [note, "lower bound"]))
-        rows.append((figure.get("title") or key, figure_text(figure), figure_text(figure.get("national")), note))
-    return rows

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..report import ERROR, QUERY, Finding, Report
-from ._common import indicator_rows
+from ._figures import england_heading, england_text, england_year, has_last_year, has_rates, indicator_lines
 
 _STAGE_TITLES = {"header": "Header", "schema": "Structure (XSD)", "rule": "DfE rules"}
 _STYLE = {ERROR: "bold red", QUERY: "bold yellow"}
@@ -25,16 +25,32 @@ def _value_text(values: dict) -> str:
 
 
 def _indicator_table(console: Console, report: Report) -> None:
-    rows = indicator_rows(report.indicators or {})
-    if not rows:
+    lines = indicator_lines(report.indicators)
+    if not lines:
         return
+    rates, last_year = has_rates(lines), has_last_year(lines)
+    heading_year = england_year(lines)
     table = Table(title="Preview indicators", title_justify="left", box=None, pad_edge=False, show_edge=False)
     table.add_column("indicator")
-    table.add_column("this return", justify="right")
-    table.add_column("England 2025", justify="right")
-    table.add_column("", style="dim")
-    for title, local, national, note in rows:
-        table.add_row(escape(title), local, national, note)
+    table.add_column("this return", justify="right", no_wrap=True)
+    if rates:
+        table.add_column("per 10k", justify="right", no_wrap=True)
+    table.add_column(england_heading(lines), justify="right", no_wrap=True)
+    if last_year:
+        table.add_column("last year", justify="right", no_wrap=True)
+    notes = any(line.note for line in lines)
+    if notes:
+        table.add_column("", style="dim", max_width=24)
+    for line in lines:
+        cells = [escape(line.title), line.this_year.text()]
+        if rates:
+            cells.append("" if line.rate is None else line.rate_text)
+        cells.append(england_text(line, heading_year))
+        if last_year:
+            cells.append(line.last_year.text())
+        if notes:
+            cells.append(escape(line.note))
+        table.add_row(*cells)
     console.print()
     console.print(table)
 
