@@ -23,11 +23,8 @@ def years_in_force(code: str) -> list[tuple[str, Rule]]:
 
 def rule_markdown(rule: Rule, years: list[str], technical: bool = False) -> str:
     """A rule explained for a data officer; with `technical`, the SQL behind it closes the page."""
-    scope = (f"one finding per failing row of `{rule.table}`" if rule.table != "return"
-             else "one finding for the whole return")
     lines = [f"# {rule.code}: {rule.title}", "",
-             f"{rule.severity.capitalize()} · in force {', '.join(years)} · {rule.scope} level, {scope} · "
-             f"defined in `rules/{rule.defined_in}/{rule.code}.yaml`", ""]
+             f"{rule.code} · {rule.severity} · in force {', '.join(years)}", ""]
     if rule.provisional:
         lines += ["Provisional: a draft rule, to be confirmed against DfE's final specification.", ""]
     if rule.tags:
@@ -55,7 +52,11 @@ def rule_markdown(rule: Rule, years: list[str], technical: bool = False) -> str:
 
 def _technical(rule: Rule) -> list[str]:
     """The condition as the engine runs it, and the other records each finding names."""
-    lines = ["## Technical", "", "### Raised when", ""]
+    scope = (f"one finding per failing row of `{rule.table}`" if rule.table != "return"
+             else "one finding for the whole return")
+    lines = ["## Technical", "",
+             f"Defined in `rules/{rule.defined_in}/{rule.code}.yaml`; {rule.scope} level, {scope}.", "",
+             "### Raised when", ""]
     if rule.let:
         lines += ["Computed over the whole return first:", "", "```sql"]
         lines += [f"{name} = {expression}" for name, expression in rule.let] + ["```", ""]
