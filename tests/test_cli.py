@@ -113,7 +113,10 @@ def test_schema_stage_does_not_stop_the_rules(tmp_path):
 
 def test_explain_and_list_rules():
     code, out, _ = run("--explain", "8610")
-    assert code == 0 and out.startswith("# 8610:") and "## Examples" in out
+    assert code == 0 and out.startswith("# 8610:") and "## How to fix" in out and "## Examples" in out
+    assert "```sql" not in out
+    code, technical, _ = run("--explain", "8610", "--technical")
+    assert code == 0 and technical.startswith(out.rstrip("\n")) and "PrimaryNeedCode_text IS NULL" in technical
     code, _, err = run("--explain", "1234")
     assert code == 2 and "no rule with code 1234" in err
     code, out, _ = run("--list-rules", "--year", "2024-25")

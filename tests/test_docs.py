@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from validator.ruledoc import all_codes, documentation, explain
+from validator.ruledoc import all_codes, documentation, explain, years_in_force
 from validator.years import SUPPORTED
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
@@ -20,10 +20,51 @@ def test_committed_rule_docs_are_current():
         "run: python -m validator.ruledoc docs/rules")
 
 
+SECTIONS = ["## What it checks", "## Why DfE asks", "## How to fix", "## Examples"]
+
+
+def _positions(text, headings):
+    return [text.index(heading) for heading in headings]
+
+
 @pytest.mark.parametrize("code", all_codes())
-def test_explain_works_for_every_code(code):
+def test_explain_gives_the_officer_sections_in_order_without_sql(code):
     text = explain(code)
-    assert text.startswith(f"# {code}:") and "## Raised when" in text and "## Examples" in text
+    assert text.startswith(f"# {code}:")
+    positions = _positions(text, SECTIONS)
+    assert positions == sorted(positions)
+    assert "```sql" not in text and "## Technical" not in text and "Raised when" not in text
+
+
+@pytest.mark.parametrize("code", all_codes())
+def test_explain_technical_adds_the_condition_after_the_examples(code):
+    plain, technical = explain(code), explain(code, technical=True)
+    rule = years_in_force(code)[-1][1]
+    assert technical.startswith(plain.rstrip("\n"))
+    tail = technical[technical.index("## Technical"):]
+    assert "### Raised when" in tail and rule.raise_when in tail
+    assert technical.index("## Examples") < technical.index("## Technical")
+
+
+def test_explain_prints_the_rules_own_fix_and_reading():
+    rule = dict(years_in_force("8610"))["2023-24"]
+    text = explain("8610", "2023-24")
+    how_to_fix = text[text.index("## How to fix"):text.index("## Reading chosen")]
+    assert rule.fix in how_to_fix and "primary need" in rule.fix
+    assert rule.interpretation in text[text.index("## Reading chosen"):text.index("## Examples")]
+    assert "8610 · error · in force 2023-24, 2024-25, 2025-26, 2026-27" in text
+
+
+def test_rule_pages_carry_the_fix_and_the_sql_under_technical_at_the_end():
+    pages = documentation()
+    for code in all_codes():
+        page = pages[f"{code}.md"]
+        latest = years_in_force(code)[-1][1]
+        first_version = page[:page.find("## Earlier version")] if "## Earlier version" in page else page
+        assert latest.fix in first_version
+        assert first_version.index("## How to fix") < first_version.index("## Technical")
+        assert latest.raise_when in first_version[first_version.index("## Technical"):]
+    assert "### How to fix" in pages["4180.md"].split("## Earlier version")[1]
 
 
 def test_explain_by_year_picks_that_years_version():

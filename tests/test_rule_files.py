@@ -77,6 +77,12 @@ class TestEveryRule:
     def test_compiles(self, rule, year):
         assert "SELECT" in compile_rule(rule).sql
 
+    def test_has_a_plain_fix_for_data_officers(self, rule, year):
+        """2 to 5 sentences of plain guidance: no SQL, no element paths, no table aliases."""
+        sentences = re.findall(r"[.!?](?:\s|$)", rule.fix)
+        assert 2 <= len(sentences) <= 5, f"fix has {len(sentences)} sentence(s)"
+        assert "/" not in rule.fix and not re.search(r"\b[tp]\.[A-Z]|\bIS (NOT )?NULL\b|\bSELECT\b", rule.fix)
+
     def test_provisional_only_for_new_draft_years(self, rule, year):
         if rule.provisional:
             assert rule.defined_in == "2026-27"
@@ -94,6 +100,7 @@ severity: error
 scope: record
 title: t
 message: m
+fix: f
 reads: [ReferralNFA]
 table: cin_details
 raise_when: t.ReferralNFA IS FALSE
@@ -117,12 +124,24 @@ def test_a_good_file_loads(tmp_path):
         (("{name: a, expect: [],", "{name: a,"), "needs 'expect'"),
         (("reads: [ReferralNFA]\n", ""), "missing required key 'reads'"),
         (('code: "8610"', "code: 8610"), "'code' must be a str"),
+        (("fix: f\n", ""), "missing required key 'fix'"),
+        (("fix: f", "fix: '  '"), "'fix' must tell a data officer"),
     ],
 )
 def test_rule_files_are_read_strictly(tmp_path, change, complaint):
     old, new = change
     with pytest.raises(RuleFileError, match=complaint):
         parse_rule(_write(tmp_path, GOOD.replace(old, new)), "2023-24")
+
+
+def test_no_two_codes_share_a_fix_text():
+    """Guidance copied from rule to rule would not tell an officer what this finding needs."""
+    codes_by_fix: dict[str, set[str]] = {}
+    for year in all_years():
+        for rule in load_ruleset(year.name).rules.values():
+            codes_by_fix.setdefault(rule.fix, set()).add(rule.code)
+    shared = {fix[:60]: sorted(codes) for fix, codes in codes_by_fix.items() if len(codes) > 1}
+    assert not shared, f"the same fix text is given for different codes: {shared}"
 
 
 def test_file_name_must_match_code(tmp_path):

@@ -86,6 +86,7 @@ def check(
     previous: Optional[Path] = typer.Option(None, "--previous", help="Last year's return, for the indicators that span two years."),
     population: Optional[int] = typer.Option(None, "--population", help="Children aged 0-17 in the authority, for rates per 10,000."),
     explain: Optional[str] = typer.Option(None, "--explain", help="Explain a rule code and exit."),
+    technical: bool = typer.Option(False, "--technical", help="With --explain: also show the rule's SQL condition."),
     list_rules: bool = typer.Option(False, "--list-rules", help="List the rules of a year (--year) and exit."),
     codes: Optional[str] = typer.Option(None, "--codes", help="List the valid codes of an element (e.g. Ethnicity) and exit."),
     colour: Optional[bool] = typer.Option(None, "--colour/--no-colour", help="Colour in the text report."),
@@ -115,7 +116,7 @@ def check(
         from .ruledoc import explain as explain_rule
 
         try:
-            typer.echo(explain_rule(explain, chosen_year), nl=False)
+            typer.echo(explain_rule(explain, chosen_year, technical), nl=False)
         except KeyError as exc:
             detail = exc.args[0]
             _fail(detail if " " in str(detail) else f"no rule with code {detail}")

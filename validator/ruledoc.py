@@ -21,24 +21,42 @@ def years_in_force(code: str) -> list[tuple[str, Rule]]:
     return found
 
 
-def rule_markdown(rule: Rule, years: list[str]) -> str:
-    lines = [f"# {rule.code}: {rule.title}", ""]
-    facts = [
-        f"- **Severity:** {rule.severity}",
-        f"- **Scope:** {rule.scope} (one finding per failing row of `{rule.table}`)"
-        if rule.table != "return" else f"- **Scope:** {rule.scope} (one finding for the whole return)",
-        f"- **Collection years:** {', '.join(years)}",
-        f"- **Defined in:** `rules/{rule.defined_in}/{rule.code}.yaml`",
-    ]
+def rule_markdown(rule: Rule, years: list[str], technical: bool = False) -> str:
+    """A rule explained for a data officer; with `technical`, the SQL behind it closes the page."""
+    lines = [f"# {rule.code}: {rule.title}", "",
+             f"{rule.code} · {rule.severity} · in force {', '.join(years)}", ""]
     if rule.provisional:
-        facts.append("- **Provisional:** yes — a draft rule, to be confirmed against DfE's final specification")
+        lines += ["Provisional: a draft rule, to be confirmed against DfE's final specification.", ""]
     if rule.tags:
-        facts.append(f"- **Tags:** {', '.join(rule.tags)}")
-    lines += facts + ["", f"**Message:** {rule.message}", ""]
+        lines += [f"Tags: {', '.join(rule.tags)}", ""]
+    lines += ["## What it checks", "", rule.message, "",
+              "Elements read: " + ", ".join(f"`{name}`" for name in rule.reads), ""]
     if rule.description:
-        lines += [rule.description, ""]
-    lines += ["## Elements read", "", ", ".join(f"`{name}`" for name in rule.reads), ""]
-    lines += ["## Raised when", ""]
+        lines += ["## Why DfE asks", "", rule.description, ""]
+    lines += ["## How to fix", "", rule.fix, ""]
+    if rule.interpretation:
+        lines += ["## Reading chosen", "", rule.interpretation, ""]
+    lines += ["## Examples", ""]
+    for example in rule.examples:
+        outcome = "passes" if not example.expect else "raises " + ", ".join(
+            item if isinstance(item, str) else item["code"] for item in example.expect)
+        only = f" (only in {', '.join(example.years)})" if example.years else ""
+        lines += [f"### {example.name} — {outcome}{only}", ""]
+        if example.note:
+            lines += [example.note, ""]
+        lines += ["```xml", example.xml.strip(), "```", ""]
+    if technical:
+        lines += _technical(rule)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _technical(rule: Rule) -> list[str]:
+    """The condition as the engine runs it, and the other records each finding names."""
+    scope = (f"one finding per failing row of `{rule.table}`" if rule.table != "return"
+             else "one finding for the whole return")
+    lines = ["## Technical", "",
+             f"Defined in `rules/{rule.defined_in}/{rule.code}.yaml`; {rule.scope} level, {scope}.", "",
+             "### Raised when", ""]
     if rule.let:
         lines += ["Computed over the whole return first:", "", "```sql"]
         lines += [f"{name} = {expression}" for name, expression in rule.let] + ["```", ""]
@@ -46,8 +64,10 @@ def rule_markdown(rule: Rule, years: list[str]) -> str:
         lines += [f"`p` is every other `{rule.table}` row of the same {rule.partner}; "
                   "the rule is tested once per ordered pair (t, p).", ""]
     lines += ["```sql", rule.raise_when, "```", ""]
+    for part in rule.also:
+        lines += [f"Also raised on rows of `{part.table}`:", "", "```sql", part.raise_when, "```", ""]
     if rule.related:
-        lines += ["Records named with each finding:", ""]
+        lines += ["### Records named with each finding", ""]
         for item in rule.related:
             if item.element:
                 target = f"`{item.element}`"
@@ -56,21 +76,10 @@ def rule_markdown(rule: Rule, years: list[str]) -> str:
                 target += f" (their `{item.at}`)" if item.at else ""
             lines.append(f"- {target}" + (f" where `{item.when}`" if item.when else ""))
         lines.append("")
-    if rule.interpretation:
-        lines += ["## Reading chosen", "", rule.interpretation, ""]
-    lines += ["## Examples", ""]
-    for example in rule.examples:
-        outcome = "passes" if not example.expect else "raises " + ", ".join(
-            item if isinstance(item, str) else item["code"] for item in example.expect)
-        scope = f" (only in {', '.join(example.years)})" if example.years else ""
-        lines += [f"### {example.name} — {outcome}{scope}", ""]
-        if example.note:
-            lines += [example.note, ""]
-        lines += ["```xml", example.xml.strip(), "```", ""]
-    return "\n".join(lines).rstrip() + "\n"
+    return lines
 
 
-def explain(code: str, year: str | None = None) -> str:
+def explain(code: str, year: str | None = None, technical: bool = False) -> str:
     """The documentation of a rule code, for one year or, by default, its latest version."""
     code = code.strip().upper()
     versions = years_in_force(code)
@@ -85,7 +94,7 @@ def explain(code: str, year: str | None = None) -> str:
     else:
         name, rule = versions[-1]
     years = [n for n, r in versions if r.source == rule.source]
-    return rule_markdown(rule, years)
+    return rule_markdown(rule, years, technical)
 
 
 def all_codes() -> list[str]:
@@ -101,7 +110,7 @@ def code_page(code: str) -> str:
     ordered = sorted(versions.values(), key=lambda item: item[0][0], reverse=True)
     parts = [GENERATED]
     for index, (years, rule) in enumerate(ordered):
-        page = rule_markdown(rule, years)
+        page = rule_markdown(rule, years, technical=True)
         if index:  # older versions go under their own heading
             page = page.replace(f"# {rule.code}:", f"## Earlier version ({', '.join(years)}) —", 1)
             page = page.replace("\n### ", "\n#### ").replace("\n## ", "\n### ")

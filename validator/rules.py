@@ -66,6 +66,7 @@ class Rule:
     source: Path
     defined_in: str  # the collection year whose folder holds this version
     description: str | None = None
+    fix: str = ""  # for the data officer: where to look in the case record, usual causes, what to change
     interpretation: str | None = None
     at: tuple[str, ...] = ()  # where the finding points: the first present of these elements
     partner: str | None = None  # join key name ("child", "episode"...) for pair rules
@@ -85,7 +86,7 @@ class Rule:
 _RULE_KEYS = {
     "code": (str, True), "severity": (str, True), "scope": (str, True), "title": (str, True),
     "message": (str, True), "reads": (list, True), "table": (str, True), "raise_when": (str, True),
-    "examples": (list, True), "description": (str, False), "interpretation": (str, False),
+    "examples": (list, True), "fix": (str, True), "description": (str, False), "interpretation": (str, False),
     "at": ((str, list), False), "partner": (dict, False), "related": (list, False), "values": (dict, False),
     "let": (dict, False), "provisional": (bool, False), "tags": (list, False), "folds": (list, False),
     "also": (list, False),
@@ -215,6 +216,8 @@ def _build(path: Path, data: dict, defined_in: str) -> Rule:
         if not isinstance(data[key], kind):
             kinds = kind if isinstance(kind, tuple) else (kind,)
             raise _fail(path, f"'{key}' must be a {' or '.join(k.__name__ for k in kinds)}")
+    if not data["fix"].strip():
+        raise _fail(path, "'fix' must tell a data officer what to look at and change; it cannot be empty")
     code = data["code"]
     if not _CODE.match(code):
         raise _fail(path, f"code '{code}' is not a DfE rule code (digits, with Q for a query)")
@@ -256,6 +259,7 @@ def _build(path: Path, data: dict, defined_in: str) -> Rule:
         message=data["message"].strip(), reads=tuple(reads), table=table,
         raise_when=data["raise_when"].strip(), examples=examples, source=path, defined_in=defined_in,
         description=(data.get("description") or "").strip() or None,
+        fix=" ".join(data["fix"].split()),
         interpretation=(data.get("interpretation") or "").strip() or None,
         at=_at(path, data.get("at")), partner=partner,
         related=tuple(_related(path, raw, data["table"]) for raw in data.get("related", [])),
